@@ -1,0 +1,21 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Db } from './db.js';
+import * as m001 from './migrations/001-initial.js';
+
+/** Every migration in order; one set for both dialects. */
+const MIGRATIONS = { '001-initial': m001 };
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrate(store: Db): Promise<string[]> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => m.up(db, store.dialect) };
+      return out;
+    },
+  };
+  const migrator = new Migrator({ db: store.db, provider, migrationTableName: 'tegami_migrations', migrationLockTableName: 'tegami_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
