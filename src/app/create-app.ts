@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import { loadMasterKey } from '../config/master-key.js';
+import type { Config } from '../config/schema.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { createCore, type Core } from '../core/index.js';
+import { buildApp } from '../http/app.js';
+import type { App } from '../http/types.js';
+import { openDb, type Db } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
+import type { Deps } from './deps.js';
+import { createLogger } from './logger.js';
+
+/** The roles a process can play. */
+export type Role = 'api' | 'smtp' | 'worker';
+export const ALL_ROLES: Role[] = ['api', 'smtp', 'worker'];
+
+/** A running tegami: its parts and how to stop it. */
+export interface TegamiApp {
+  deps: Deps;
+  core: Core;
+  http?: App;
+  /** Address the HTTP server listens on, once started. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+/** Overrides for tests and embedding. */
+export interface CreateAppOptions {
+  store?: Db;
+  clock?: Clock;
+  log?: Logger;
+  masterKey?: Buffer;
+  /** Start listening (default true); tests may use inject() instead. */
+  listen?: boolean;
+}
+
+/** Composition root: wires store, core, http (and later send, inbound) for the given roles. */
+export async function createApp(config: Config, roles: Role[], opts: CreateAppOptions = {}): Promise<TegamiApp> {
+  const log = opts.log ?? createLogger(config);
+  const store = opts.store ?? openDb({ url: config.database.url, poolSize: config.database.poolSize });
+  await migrate(store);
+  const masterKey = opts.masterKey ?? loadMasterKey(config, { create: true });
+  const deps: Deps = { store, clock: opts.clock ?? systemClock, log, config, masterKey };
+  const core = createCore(deps);
+  const stops: Array<() => Promise<void>> = [];
+  const out: TegamiApp = { deps, core, stop: async () => {} };
+  if (roles.includes('api')) {
+    const http = await buildApp(deps, core);
+    out.http = http;
+    if (opts.listen !== false) {
+      out.url = await http.listen({ host: config.http.host, port: config.http.port });
+    } else {
+      await http.ready();
+    }
+    stops.push(() => http.close());
+  }
+  out.stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'stop failed'));
+    if (!opts.store) await store.close();
+  };
+  return out;
+}

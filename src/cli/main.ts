@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { die } from './context.js';
+import * as accounts from './commands/accounts.js';
+import * as server from './commands/server.js';
+
+/** Every command module; add one line per command group. */
+const COMMANDS = [server, accounts];
+
+const program = new Command('tegami')
+  .description('tegami: compliant mail sending')
+  .option('-c, --config <file>', 'configuration file (default tegami.toml)')
+  .option('--database <url>', 'database URL (sqlite:PATH or postgres://…)')
+  .option('--json', 'print JSON')
+  .showHelpAfterError();
+for (const c of COMMANDS) c.register(program);
+
+program.parseAsync(process.argv).catch(die);

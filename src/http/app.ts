@@ -1,0 +1,45 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Deps } from '../app/deps.js';
+import type { Core } from '../core/index.js';
+import { registerAuth, type Authenticator } from './auth.js';
+import { errorHandler } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { ROUTES } from './routes/index.js';
+import type { App } from './types.js';
+
+/** Options for buildApp. */
+export interface BuildAppOptions {
+  authenticators?: Authenticator[];
+}
+
+/**
+ * Builds the HTTP app: routes per resource (schema, then one core call), Bearer auth,
+ * one error mapping, OpenAPI at /v1/openapi.json, /healthz and /metrics.
+ */
+export async function buildApp(deps: Deps, core: Core, opts: BuildAppOptions = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: deps.config.http.bodyLimitBytes,
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const metrics = createMetrics();
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'tegami API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: 'Not found' } }));
+  registerAuth(app, core, opts.authenticators);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  const ctx = { core, deps, metrics };
+  for (const r of ROUTES) await r(app, ctx);
+  return app;
+}
