@@ -1,0 +1,105 @@
+import type { Deps } from '../app/deps.js';
+import type { MessageContent } from '../core/message-input.js';
+import type { SendCollaborators, SendingDomain } from '../core/send-collaborators.js';
+import { parseMailbox } from '../domain/address.js';
+import { createUnsubscribeToken, tokenKeys } from '../domain/unsubscribe-token.js';
+import { verpAddress, verpKey } from '../domain/verp.js';
+import { campaignsRepo } from '../store/campaigns-repo.js';
+import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
+import type { Envelope } from '../transport/types.js';
+import { renderForRecipient, type RenderSpec } from '../render/render-message.js';
+
+/** Bytes and envelope of one message, ready for a transport. */
+export interface BuiltMessage {
+  envelope: Envelope;
+  raw: Buffer;
+}
+
+/** Turns a message row into signed bytes; caches per content, campaign, domain and list. */
+export interface MessageBuilder {
+  build(row: MessageRow): Promise<BuiltMessage>;
+}
+
+/** A small bounded cache: enough for the contents and campaigns of the batches in flight. */
+function boundedCache<K, V>(max: number) {
+  const m = new Map<K, V>();
+  return {
+    async get(k: K, load: () => Promise<V>): Promise<V> {
+      const hit = m.get(k);
+      if (hit !== undefined) return hit;
+      const v = await load();
+      if (m.size >= max) m.delete(m.keys().next().value as K);
+      m.set(k, v);
+      return v;
+    },
+  };
+}
+
+/** Base URL of unsubscribe links: the domain's own host (seed 001), else the configured one. */
+function unsubscribeBase(deps: Deps, domain: SendingDomain): string {
+  if (domain.unsubscribe_host) return `https://${domain.unsubscribe_host}`;
+  return (deps.config.http.unsubscribeUrl || deps.config.http.publicUrl).replace(/\/+$/, '');
+}
+
+/** Creates the builder used by the worker (issue 3 items 3, 5, 6, 7). */
+export function createMessageBuilder(deps: Deps, collab: SendCollaborators): MessageBuilder {
+  const msgs = messagesRepo(deps.store);
+  const campaigns = campaignsRepo(deps.store);
+  const keys = tokenKeys(deps.masterKey);
+  const vkey = verpKey(deps.masterKey);
+  const contents = boundedCache<number, MessageContent>(256);
+  const specs = boundedCache<string, MessageContent>(64);
+  const domains = boundedCache<string, SendingDomain>(256);
+  const lists = boundedCache<string, { name: string; label: string } | null>(256);
+
+  const contentOf = (row: MessageRow) => {
+    if (row.content_id) {
+      return contents.get(Number(row.content_id), async () => JSON.parse((await msgs.getContent(Number(row.content_id)))!.data) as MessageContent);
+    }
+    return specs.get(row.campaign_id!, async () => {
+      const c = await campaigns.getAny(row.campaign_id!);
+      if (!c) throw new Error(`campaign ${row.campaign_id} not found`);
+      const from = parseMailbox(c.from_address);
+      return {
+        kind: 'api', from: { name: from.name, address: from.address }, replyTo: c.reply_to, to: [], cc: [], subject: c.subject,
+        html: c.html, text: c.text, data: {}, attachments: [], headers: c.headers_json ? JSON.parse(c.headers_json) : {},
+        category: 'subscription', listId: null,
+      };
+    });
+  };
+
+  return {
+    async build(row) {
+      const content = await contentOf(row);
+      const fromDomain = content.from.address.slice(content.from.address.lastIndexOf('@') + 1);
+      const domain = await domains.get(`${row.account_id}|${fromDomain}`, async () => {
+        const d = await collab.domains.findDomainForAddress(row.account_id, fromDomain);
+        if (!d) throw new Error(`from domain ${fromDomain} is not a domain of the account`);
+        return d;
+      });
+      const signing = await collab.domains.getSigningKeys(row.account_id, domain.id);
+      const list = row.category === 'subscription' && row.list_id
+        ? await lists.get(`${row.account_id}|${row.list_id}`, async () => (await campaigns.listsByIds(row.account_id, [row.list_id!]))[0] ?? null)
+        : null;
+      let attributes: Record<string, unknown> = {};
+      if (row.contact_id) attributes = (await msgs.contactAttributes([Number(row.contact_id)])).get(Number(row.contact_id)) ?? {};
+      let unsubscribe: RenderSpec['unsubscribe'] = null;
+      if (row.category === 'subscription') {
+        const token = createUnsubscribeToken(keys, {
+          accountId: row.account_id, listId: row.list_id ?? '', subject: row.contact_id ? 'c' : 'm',
+          subjectId: Number(row.contact_id ?? row.id), issuedAt: Math.floor(deps.clock.now() / 1000),
+        });
+        const base = unsubscribeBase(deps, domain);
+        unsubscribe = { url: `${base}/u/${token}`, mailto: `mailto:u+${token}@${domain.return_path_domain}?subject=unsubscribe`, preferencesUrl: `${base}/u/${token}/preferences` };
+      }
+      const raw = await renderForRecipient({
+        cacheKey: row.content_id ? `content:${row.content_id}` : `campaign:${row.campaign_id}`,
+        content, recipient: { address: row.rcpt, attributes }, messageId: row.message_id, date: new Date(deps.clock.now()),
+        list: list ? { name: list.name, label: list.label, namespace: domain.name } : null,
+        unsubscribe, feedbackId: `${row.campaign_id ?? 'api'}:${row.account_id}:${row.category}:tegami`, keys: signing,
+      });
+      const envelope: Envelope = { mailFrom: verpAddress(vkey, Number(row.id), domain.return_path_domain), rcptTo: [row.rcpt], smtpUtf8: /[^\x00-\x7f]/.test(row.rcpt) };
+      return { envelope, raw };
+    },
+  };
+}

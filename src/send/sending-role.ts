@@ -1,0 +1,56 @@
+import { hostname } from 'node:os';
+import type { Deps } from '../app/deps.js';
+import type { SendCollaborators } from '../core/send-collaborators.js';
+import { newId } from '../domain/ids.js';
+import type { Transport } from '../transport/types.js';
+import { createMessageBuilder } from './message-builder.js';
+import { createPlanner } from './planner.js';
+import { startLoop, type Runner } from './runner.js';
+import { createWorker, type Worker } from './worker.js';
+
+/** The worker role: the campaign planner loop and the sending loop of one process. */
+export interface SendingRole {
+  owner: string;
+  worker: Worker;
+  planner: ReturnType<typeof createPlanner>;
+  /** Runs planner + worker until nothing is due (tests and the CLI `send --drain`). */
+  drain(maxTicks?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the planner and worker; `start` also runs their loops in the background. */
+export function createSendingRole(deps: Deps, collab: SendCollaborators, transport: Transport, opts: { start?: boolean } = {}): SendingRole {
+  const owner = `${hostname()}:${process.pid}:${newId()}`;
+  const builder = createMessageBuilder(deps, collab);
+  const worker = createWorker(deps, collab, builder, transport, owner);
+  const planner = createPlanner(deps, collab, owner);
+  const runners: Runner[] = [];
+  const log = deps.log.child({ component: 'send', owner });
+  if (opts.start !== false) {
+    const pollMs = deps.config.worker.pollMs;
+    runners.push(startLoop('planner', async () => {
+      const did = await planner.tick();
+      await planner.finishCampaigns();
+      return did;
+    }, { pollMs, log }));
+    runners.push(startLoop('worker', async () => (await worker.tick()) > 0, { pollMs, log }));
+  }
+  return {
+    owner, worker, planner,
+    async drain(maxTicks = 100_000) {
+      for (let i = 0; i < maxTicks; i++) {
+        const planned = await planner.tick();
+        const sent = await worker.tick();
+        await planner.finishCampaigns();
+        if (!planned && !sent) return;
+      }
+    },
+    async stop() {
+      // Finish the batch in flight, then give back any lease still held (SIGTERM).
+      for (const r of runners) await r.stop();
+      const released = await worker.release();
+      if (released) log.info({ released }, 'released leases');
+      await transport.close();
+    },
+  };
+}

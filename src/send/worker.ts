@@ -1,0 +1,125 @@
+import type { Deps } from '../app/deps.js';
+import type { SendCollaborators } from '../core/send-collaborators.js';
+import { messagesRepo, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
+import type { DeliveryResult, Transport } from '../transport/types.js';
+import { nextAttemptDelayMs, retriesExhausted } from './backoff.js';
+import type { MessageBuilder } from './message-builder.js';
+import { runPool } from './pool.js';
+
+/** Counters of one worker, for metrics and tests. */
+export interface WorkerStats {
+  claimed: number;
+  sent: number;
+  deferred: number;
+  failed: number;
+  skipped: number;
+}
+
+/**
+ * The sending worker (issue 3 item 8): claims due messages in batches under a lease, re-checks
+ * the suppression ledger for the batch immediately before transmitting, renders and signs,
+ * transmits, and records every attempt as an event in one transaction per batch.
+ */
+export function createWorker(deps: Deps, collab: SendCollaborators, builder: MessageBuilder, transport: Transport, owner: string) {
+  const repo = messagesRepo(deps.store);
+  const { batchSize, leaseSeconds, concurrency, retryHours } = deps.config.worker;
+  const stats: WorkerStats = { claimed: 0, sent: 0, deferred: 0, failed: 0, skipped: 0 };
+
+  /** Suppression re-check for the batch: one query per (account, category, list) group. */
+  async function recheck(rows: MessageRow[]): Promise<Map<number, string>> {
+    const groups = new Map<string, MessageRow[]>();
+    for (const r of rows) {
+      const g = `${r.account_id}|${r.category}|${r.category === 'subscription' ? r.list_id ?? '' : ''}`;
+      groups.set(g, [...(groups.get(g) ?? []), r]);
+    }
+    const out = new Map<number, string>();
+    for (const g of groups.values()) {
+      const first = g[0];
+      const blocked = await collab.suppressions.checkBatch(first.account_id, [...new Set(g.map((r) => r.rcpt_key))], {
+        category: first.category as 'subscription' | 'transactional', listId: first.category === 'subscription' ? first.list_id : null,
+      });
+      for (const r of g) {
+        const b = blocked.get(r.rcpt_key);
+        if (b) out.set(Number(r.id), `suppressed:${b.reason}`);
+      }
+    }
+    return out;
+  }
+
+  function outcome(row: MessageRow, res: DeliveryResult, now: number): AttemptRecord {
+    const attempt = row.attempts + 1;
+    const data = {
+      attempt, reply: res.reply, code: res.code, enhanced: res.enhanced, mx: res.mx, tls: res.tls,
+      class: res.classification.class, rule: res.classification.ruleId, duration_ms: res.durationMs,
+    };
+    const ev = (type: string, extra: object = {}) => ({
+      account_id: row.account_id, message_id: row.id, campaign_id: row.campaign_id, type, created_at: now, data: JSON.stringify({ ...data, ...extra }),
+    });
+    if (res.status === 'sent') return { id: row.id, status: 'sent', reason: null, lastReply: res.reply, event: ev('sent') };
+    if (res.status === 'deferred') {
+      if (retriesExhausted(row.created_at, now, retryHours)) {
+        return { id: row.id, status: 'failed', reason: 'retries_exhausted', lastReply: res.reply, event: ev('failed', { reason: 'retries_exhausted' }) };
+      }
+      const next = now + nextAttemptDelayMs(attempt);
+      return { id: row.id, status: 'deferred', reason: res.classification.class, lastReply: res.reply, nextAttemptAt: next, event: ev('deferred', { next_attempt_at: next }) };
+    }
+    // 5xx is final (R-BNC-1); address-class codes are bounces, the rest failures.
+    const bounced = res.classification.class === 'hard_bounce' || res.classification.class === 'mailbox_full';
+    return { id: row.id, status: bounced ? 'bounced' : 'failed', reason: res.classification.class, lastReply: res.reply, event: ev(bounced ? 'bounced' : 'failed') };
+  }
+
+  async function transmit(row: MessageRow): Promise<DeliveryResult> {
+    try {
+      const built = await builder.build(row);
+      return await transport.send({ accountId: row.account_id, messageRowId: Number(row.id), envelope: built.envelope, raw: built.raw });
+    } catch (err) {
+      deps.log.error({ err, message: row.id, account: row.account_id }, 'could not build or send a message');
+      return {
+        status: 'deferred', reply: `local error: ${(err as Error).message}`.slice(0, 500), code: null, enhanced: null, mx: null, tls: false,
+        classification: { class: 'unknown', permanent: false, suppress: false, holdStream: false, ruleId: 'local-error' }, durationMs: 0,
+      };
+    }
+  }
+
+  return {
+    stats,
+    /** Processes one batch; returns how many messages it claimed. */
+    async tick(): Promise<number> {
+      const claimed = await repo.claimDue(owner, deps.clock.now(), leaseSeconds * 1000, batchSize);
+      if (!claimed.length) return 0;
+      stats.claimed += claimed.length;
+      const skipped = await recheck(claimed);
+      const records: AttemptRecord[] = [];
+      const toSend: MessageRow[] = [];
+      for (const r of claimed) {
+        const reason = skipped.get(Number(r.id));
+        if (!reason) toSend.push(r);
+        else records.push({ id: r.id, status: 'skipped', reason, lastReply: null, event: {
+          account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(), data: JSON.stringify({ reason, at: 'send' }),
+        } });
+      }
+      const results = await runPool(toSend, concurrency, transmit);
+      const now = deps.clock.now();
+      const suppress: MessageRow[] = [];
+      toSend.forEach((row, i) => {
+        const rec = outcome(row, results[i], now);
+        records.push(rec);
+        if (results[i].status === 'failed' && results[i].classification.suppress) suppress.push(row);
+      });
+      await repo.recordAttempts(owner, now, records);
+      for (const r of records) stats[r.status === 'bounced' ? 'failed' : r.status]++;
+      // A hard bounce at RCPT suppresses the address for the whole account (R-BNC-2).
+      for (const row of suppress) {
+        await collab.suppressions.add(row.account_id, [{ address: row.rcpt, scope: 'account', reason: 'hard_bounce', note: results[toSend.indexOf(row)].reply ?? undefined }], {
+          source: `bounce:message:${row.id}`,
+        });
+      }
+      return claimed.length;
+    },
+    /** Gives back leases this worker holds (graceful stop). */
+    release: () => repo.releaseLeases(owner, deps.clock.now()),
+  };
+}
+
+/** The worker's type. */
+export type Worker = ReturnType<typeof createWorker>;

@@ -1,0 +1,86 @@
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import type { Db } from './db.js';
+import type { CampaignsTable } from './types.js';
+
+/** A campaign row. */
+export type CampaignRow = Selectable<CampaignsTable>;
+
+/** One recipient candidate of a campaign, in contact-id order. */
+export interface PlanCandidate {
+  contact_id: number;
+  address: string;
+  address_key: string;
+  /** A list the contact is subscribed to, or null when none of its subscriptions is active. */
+  list_id: string | null;
+  /** The state that blocks it when list_id is null: 'unsubscribed' or 'pending'. */
+  blocked: string | null;
+}
+
+/** Campaigns (a status machine with a lease) and the planner's recipient pages. */
+export function campaignsRepo(store: Db) {
+  const { db, dialect } = store;
+  return {
+    insert: (row: Insertable<CampaignsTable>) => db.insertInto('campaigns').values(row).execute(),
+    get: (accountId: string, id: string) =>
+      db.selectFrom('campaigns').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    getAny: (id: string) => db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst(),
+    list: (accountId: string, limit: number, after?: string) => {
+      let q = db.selectFrom('campaigns').selectAll().where('account_id', '=', accountId);
+      if (after) q = q.where('id', '<', after);
+      return q.orderBy('id', 'desc').limit(limit).execute();
+    },
+    /** Conditional update: only when the campaign is in one of `from` (a state-machine step). */
+    async transition(accountId: string, id: string, from: string[], patch: Updateable<CampaignsTable>): Promise<boolean> {
+      const r = await db.updateTable('campaigns').set(patch).where('account_id', '=', accountId).where('id', '=', id)
+        .where('status', 'in', from).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    update: (id: string, patch: Updateable<CampaignsTable>) => db.updateTable('campaigns').set(patch).where('id', '=', id).execute(),
+
+    /** Claims one campaign due for planning (scheduled and due, or planning with an expired lease). */
+    async claimForPlanning(owner: string, now: number, leaseMs: number): Promise<CampaignRow | undefined> {
+      let sub = db.selectFrom('campaigns').select('id')
+        .where((eb) => eb.or([
+          eb.and([eb('status', '=', 'scheduled'), eb('scheduled_at', '<=', now)]),
+          eb.and([eb('status', '=', 'planning'), eb.or([eb('lease_until', '<', now), eb('lease_until', 'is', null)])]),
+        ]))
+        .orderBy('scheduled_at').limit(1);
+      if (dialect === 'postgres') sub = sub.forUpdate().skipLocked();
+      return db.updateTable('campaigns')
+        .set({ status: 'planning', lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
+        .where('id', 'in', sub).returningAll().executeTakeFirst();
+    },
+    /** Extends the planning lease; false when another process took it over. */
+    async renewLease(id: string, owner: string, until: number): Promise<boolean> {
+      const r = await db.updateTable('campaigns').set({ lease_until: until }).where('id', '=', id)
+        .where('lease_owner', '=', owner).where('status', '=', 'planning').executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** The account's lists among `ids` (name and RFC 2919 label), for validation and List-Id. */
+    listsByIds: (accountId: string, ids: string[]) =>
+      ids.length
+        ? db.selectFrom('lists').select(['id', 'name', 'label']).where('account_id', '=', accountId).where('id', 'in', ids).execute()
+        : Promise.resolve([]),
+    /** Running campaigns, to detect when they are done. */
+    running: () => db.selectFrom('campaigns').select(['id', 'account_id']).where('status', '=', 'running').execute(),
+
+    /** A keyset page of distinct contacts with a subscription to any of the lists (flat memory). */
+    async planPage(accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<PlanCandidate[]> {
+      const rows = await db.selectFrom('subscriptions as s').innerJoin('contacts as c', 'c.id', 's.contact_id')
+        .select([
+          'c.id as contact_id', 'c.address', 'c.address_key',
+          sql<string | null>`min(case when s.status = 'subscribed' then s.list_id end)`.as('list_id'),
+          sql<number>`max(case when s.status = 'pending' then 1 else 0 end)`.as('pending'),
+        ])
+        .where('s.account_id', '=', accountId).where('s.list_id', 'in', listIds).where('s.contact_id', '>', afterContactId)
+        .groupBy(['c.id', 'c.address', 'c.address_key']).orderBy('c.id').limit(limit).execute();
+      return rows.map((r) => ({
+        contact_id: Number(r.contact_id), address: r.address, address_key: r.address_key, list_id: r.list_id,
+        blocked: r.list_id ? null : Number(r.pending) ? 'pending_confirmation' : 'unsubscribed',
+      }));
+    },
+  };
+}
+
+/** The campaigns repository's type. */
+export type CampaignsRepo = ReturnType<typeof campaignsRepo>;

@@ -1,0 +1,142 @@
+import { type Insertable, type Selectable } from 'kysely';
+import type { Db } from './db.js';
+import type { EventsTable, MessagesTable } from './types.js';
+
+/** A message row as read. */
+export type MessageRow = Selectable<MessagesTable>;
+/** A new message row. */
+export type NewMessage = Insertable<MessagesTable>;
+/** A new event row. */
+export type NewEvent = Insertable<EventsTable>;
+
+/** The outcome of one transmission attempt, as recorded. */
+export interface AttemptRecord {
+  id: number;
+  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped';
+  reason: string | null;
+  lastReply: string | null;
+  nextAttemptAt?: number;
+  event: NewEvent;
+}
+
+const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
+
+/** Messages (one row per recipient per send) and their append-only events. */
+export function messagesRepo(store: Db) {
+  const { db, dialect } = store;
+  return {
+    async insertContent(accountId: string, data: string, now: number): Promise<number> {
+      const r = await db.insertInto('contents').values({ account_id: accountId, data, created_at: now }).returning('id').executeTakeFirstOrThrow();
+      return Number(r.id);
+    },
+    getContent: (id: number) => db.selectFrom('contents').select(['id', 'account_id', 'data']).where('id', '=', id).executeTakeFirst(),
+
+    /** Inserts rows; with `ignoreDuplicates` a (campaign, recipient) already planned is skipped. */
+    async insertMessages(rows: NewMessage[], opts: { ignoreDuplicates?: boolean } = {}): Promise<MessageRow[]> {
+      if (!rows.length) return [];
+      let q = db.insertInto('messages').values(rows);
+      if (opts.ignoreDuplicates) q = q.onConflict((oc) => oc.columns(['campaign_id', 'rcpt_key']).doNothing());
+      return q.returningAll().execute();
+    },
+    async insertEvents(rows: NewEvent[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += 500) await db.insertInto('events').values(rows.slice(i, i + 500)).execute();
+    },
+
+    /**
+     * Claims due messages under a lease: queued/deferred whose time has come, and `sending`
+     * rows whose lease expired (a crashed worker). PostgreSQL skips rows other workers hold.
+     */
+    async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
+      let sub = db.selectFrom('messages').select('id')
+        .where((eb) => eb.or([
+          eb.and([eb('status', 'in', ['queued', 'deferred']), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]))
+        .orderBy('next_attempt_at').limit(limit);
+      if (dialect === 'postgres') sub = sub.forUpdate().skipLocked();
+      return db.updateTable('messages')
+        .set({ status: 'sending', lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
+        .where('id', 'in', sub).returningAll().execute();
+    },
+
+    /** Records a batch of attempt outcomes and their events in one transaction (group commit). */
+    async recordAttempts(owner: string, now: number, records: AttemptRecord[]): Promise<void> {
+      if (!records.length) return;
+      await db.transaction().execute(async (tx) => {
+        const sent = records.filter((r) => r.status === 'sent').map((r) => r.id);
+        for (let i = 0; i < sent.length; i += 500) {
+          await tx.updateTable('messages')
+            .set((eb) => ({ status: 'sent', sent_at: now, updated_at: now, lease_owner: null, lease_until: null, attempts: eb('attempts', '+', 1) }))
+            .where('id', 'in', sent.slice(i, i + 500)).where('lease_owner', '=', owner).execute();
+        }
+        for (const r of records) {
+          if (r.status === 'sent') continue;
+          await tx.updateTable('messages')
+            .set((eb) => ({
+              status: r.status, reason: r.reason, last_reply: r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
+              next_attempt_at: r.nextAttemptAt ?? now,
+              attempts: r.status === 'skipped' ? eb.ref('attempts') : eb('attempts', '+', 1),
+            }))
+            .where('id', '=', r.id).where('lease_owner', '=', owner).execute();
+        }
+        const ev = records.map((r) => r.event);
+        for (let i = 0; i < ev.length; i += 500) await tx.insertInto('events').values(ev.slice(i, i + 500)).execute();
+      });
+    },
+
+    /** Gives claimed rows back (SIGTERM): they become due again at once. */
+    async releaseLeases(owner: string, now: number): Promise<number> {
+      const r = await db.updateTable('messages').set({ status: 'queued', lease_owner: null, lease_until: null, updated_at: now })
+        .where('status', '=', 'sending').where('lease_owner', '=', owner).executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
+    get: (accountId: string, id: number) =>
+      db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    getAny: (id: number) => db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst(),
+    events: (accountId: string, messageId: number) =>
+      db.selectFrom('events').selectAll().where('account_id', '=', accountId).where('message_id', '=', messageId).orderBy('id').execute(),
+
+    /** Keyset page of messages filtered by campaign, recipient, status or Message-ID. */
+    list(accountId: string, f: { campaignId?: string; rcptKey?: string; status?: string; messageId?: string; after?: number; limit: number }) {
+      let q = db.selectFrom('messages').selectAll().where('account_id', '=', accountId);
+      if (f.campaignId) q = q.where('campaign_id', '=', f.campaignId);
+      if (f.rcptKey) q = q.where('rcpt_key', '=', f.rcptKey);
+      if (f.status) q = q.where('status', '=', f.status);
+      if (f.messageId) q = q.where('message_id', '=', f.messageId);
+      if (f.after) q = q.where('id', '>', f.after);
+      return q.orderBy('id').limit(f.limit).execute();
+    },
+
+    /** Counts by status and reason for one campaign. */
+    campaignCounts: (accountId: string, campaignId: string) =>
+      db.selectFrom('messages').select(['status', 'reason', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId).where('campaign_id', '=', campaignId).groupBy(['status', 'reason']).execute(),
+
+    /** True while a campaign still has messages that may be transmitted. */
+    async campaignHasActive(campaignId: string): Promise<boolean> {
+      const r = await db.selectFrom('messages').select('id').where('campaign_id', '=', campaignId)
+        .where('status', 'in', [...ACTIVE]).limit(1).executeTakeFirst();
+      return !!r;
+    },
+
+    /** Moves a campaign's pending messages between states (pause, resume, cancel). */
+    async setCampaignPending(campaignId: string, from: string[], to: string, reason: string | null, now: number): Promise<number> {
+      const r = await db.updateTable('messages').set({ status: to, reason, updated_at: now })
+        .where('campaign_id', '=', campaignId).where('status', 'in', from).executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
+    /** Contact attributes for a batch of contacts, one query. */
+    async contactAttributes(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+      const out = new Map<number, Record<string, unknown>>();
+      if (!ids.length) return out;
+      const rows = await db.selectFrom('contacts').select(['id', 'attributes']).where('id', 'in', ids).execute();
+      for (const r of rows) out.set(Number(r.id), JSON.parse(r.attributes));
+      return out;
+    },
+  };
+}
+
+/** The messages repository's type. */
+export type MessagesRepo = ReturnType<typeof messagesRepo>;
