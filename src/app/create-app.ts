@@ -8,6 +8,11 @@ import type { App } from '../http/types.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import type { Deps } from './deps.js';
+import { createSendingRole, type SendingRole } from '../send/sending-role.js';
+import { createTransport } from '../transport/create-transport.js';
+import type { Resolver } from '../transport/mx.js';
+import type { PolicyProvider } from '../transport/mta-sts.js';
+import type { Transport } from '../transport/types.js';
 import { createLogger } from './logger.js';
 
 /** The roles a process can play. */
@@ -21,6 +26,8 @@ export interface TegamiApp {
   http?: App;
   /** Address the HTTP server listens on, once started. */
   url?: string;
+  /** The worker role (planner + sender), when this process has it. */
+  sending?: SendingRole;
   stop(): Promise<void>;
 }
 
@@ -32,6 +39,12 @@ export interface CreateAppOptions {
   masterKey?: Buffer;
   /** Start listening (default true); tests may use inject() instead. */
   listen?: boolean;
+  /** Run the worker loops in the background (default true); tests call `sending.drain()`. */
+  startLoops?: boolean;
+  /** Overrides of the configured transport, DNS resolver and MTA-STS policy source. */
+  transport?: Transport;
+  resolver?: Resolver;
+  policy?: PolicyProvider;
 }
 
 /** Composition root: wires store, core, http (and later send, inbound) for the given roles. */
@@ -54,8 +67,14 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
     }
     stops.push(() => http.close());
   }
+  if (roles.includes('worker')) {
+    const transport = opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy });
+    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false });
+    // Stop sending before the HTTP server so in-flight work finishes and leases are released.
+    stops.unshift(() => out.sending!.stop());
+  }
   out.stop = async () => {
-    for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'stop failed'));
+    for (const s of stops) await s().catch((err) => log.error({ err }, 'stop failed'));
     if (!opts.store) await store.close();
   };
   return out;

@@ -23,6 +23,7 @@ export function defaultConfig(): Config {
     },
     worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, pollMs: 250, retryHours: 120 },
     limits: { attachmentBytes: 10 * 1024 * 1024, messageBytes: 25 * 1024 * 1024 },
+    dns: { spfInclude: '', sendingIps: '' },
     log: { level: 'info' },
   };
 }

@@ -62,6 +62,12 @@ export const ConfigSchema = Type.Object({
     attachmentBytes: Type.Integer({ minimum: 1024 }),
     messageBytes: Type.Integer({ minimum: 1024 }),
   }),
+  dns: Type.Object({
+    /** SPF include of the platform's sending IPs (an ip4/ip6-only record costs 1 lookup, R-AUTH-11). */
+    spfInclude: Type.String(),
+    /** Comma-separated sending IPs for the SPF suggestion. */
+    sendingIps: Type.String(),
+  }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   }),

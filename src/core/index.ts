@@ -1,10 +1,27 @@
 import type { Deps } from '../app/deps.js';
+import { previewContent } from '../render/render-message.js';
 import { accountsCore } from './accounts.js';
+import { campaignsCore } from './campaigns.js';
+import { domainsCore } from './domains.js';
+import { messagesCore } from './messages.js';
+import type { SendCollaborators } from './send-collaborators.js';
+import { suppressionsCore } from './suppressions.js';
+import { templatesCore } from './templates.js';
 
 /** Every use case, built once from the dependencies. Edges (http, inbound, cli) call only these. */
 export function createCore(deps: Deps) {
+  const domains = domainsCore(deps);
+  const suppressions = suppressionsCore(deps);
+  const collab: SendCollaborators = { domains, suppressions, preview: previewContent };
   return {
     accounts: accountsCore(deps),
+    domains,
+    suppressions,
+    templates: templatesCore(deps),
+    messages: messagesCore(deps, collab),
+    campaigns: campaignsCore(deps, collab),
+    /** What the send path (planner, worker) shares with the use cases above. */
+    collab,
   };
 }
 

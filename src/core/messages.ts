@@ -61,7 +61,7 @@ export function messagesCore(deps: Deps, collab: SendCollaborators) {
     };
     // Reject templates that cannot render now rather than fail at send time.
     await collab.preview(content, { address: rcpts.all[0].address });
-    return { content, rcpts: rcpts.all, domainId: domain.id, domainName: domain.name, category, listId };
+    return { content, rcpts: rcpts.all, domainId: domain.id, domainName: domain.name, category: category as 'subscription' | 'transactional', listId };
   }
 
   return {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { createApp, type Role, type TegamiApp } from '../../src/app/create-app.js';
+import { createApp, type CreateAppOptions, type Role, type TegamiApp } from '../../src/app/create-app.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -19,7 +19,7 @@ export interface TestApp extends TegamiApp {
 }
 
 /** Builds a test app on the dialect; `configure` may change the config first. */
-export async function createTestApp(dialect: Dialect, opts: { roles?: Role[]; configure?: (c: Config) => void; listen?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(dialect: Dialect, opts: { roles?: Role[]; configure?: (c: Config) => void; listen?: boolean; create?: Partial<CreateAppOptions> } = {}): Promise<TestApp> {
   const db = await createTestDb(dialect);
   const config = defaultConfig();
   config.http.port = 0;
@@ -28,7 +28,7 @@ export async function createTestApp(dialect: Dialect, opts: { roles?: Role[]; co
   opts.configure?.(config);
   const clock = new ManualClock(Date.now());
   const app = await createApp(config, opts.roles ?? ['api'], {
-    store: db, clock, log: pino({ level: 'silent' }), masterKey: randomBytes(32), listen: opts.listen ?? false,
+    store: db, clock, log: pino({ level: 'silent' }), masterKey: randomBytes(32), listen: opts.listen ?? false, startLoops: false, ...opts.create,
   });
   const account = await app.core.accounts.createAccount('Test account');
   const key = await app.core.accounts.createApiKey(account.id, 'test', ['admin']);

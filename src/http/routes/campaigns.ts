@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../auth.js';
-import { errorResponses, IdParams } from '../schemas.js';
+import { IdParams } from '../schemas.js';
 import type { RouteModule } from '../types.js';
 
 const Create = Type.Object({
@@ -26,7 +26,7 @@ function publicCampaign(c: { id: string; name: string; status: string; list_ids:
 
 /** Campaigns: create, schedule, pause, resume, cancel, progress and the CSV report. */
 export const campaignRoutes: RouteModule = (app, { core }) => {
-  app.post('/v1/campaigns', { config: { scope: 'write' }, schema: { tags: ['campaigns'], body: Create, response: errorResponses } },
+  app.post('/v1/campaigns', { config: { scope: 'write' }, schema: { tags: ["campaigns"], body: Create } },
     async (req, reply) => reply.status(201).send(publicCampaign(await core.campaigns.create(principalOf(req).accountId, req.body))));
   app.get('/v1/campaigns', {
     config: { scope: 'read' },

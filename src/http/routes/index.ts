@@ -1,9 +1,19 @@
 import type { RouteModule } from '../types.js';
 import { apiKeyRoutes } from './api-keys.js';
+import { campaignRoutes } from './campaigns.js';
+import { capturedRoutes } from './captured.js';
+import { domainRoutes } from './domains.js';
+import { messageRoutes } from './messages.js';
 import { systemRoutes } from './system.js';
+import { templateRoutes } from './templates.js';
 
 /** Every route module; add one line per resource. */
 export const ROUTES: RouteModule[] = [
   systemRoutes,
   apiKeyRoutes,
+  domainRoutes,
+  templateRoutes,
+  messageRoutes,
+  campaignRoutes,
+  capturedRoutes,
 ];

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../auth.js';
-import { errorResponses, IdParams } from '../schemas.js';
+import { IdParams } from '../schemas.js';
 import type { RouteModule } from '../types.js';
 
 const Body = Type.Object({
@@ -10,7 +10,7 @@ const Body = Type.Object({
 
 /** Liquid templates: CRUD. */
 export const templateRoutes: RouteModule = (app, { core }) => {
-  app.post('/v1/templates', { config: { scope: 'write' }, schema: { tags: ['templates'], body: Body, response: errorResponses } },
+  app.post('/v1/templates', { config: { scope: 'write' }, schema: { tags: ['templates'], body: Body } },
     async (req, reply) => reply.status(201).send(await core.templates.create(principalOf(req).accountId, req.body)));
   app.get('/v1/templates', { config: { scope: 'read' }, schema: { tags: ['templates'] } },
     async (req) => ({ items: await core.templates.list(principalOf(req).accountId) }));

@@ -1,0 +1,107 @@
+import type { Deps } from '../app/deps.js';
+import { parseAddress, tryParseAddress } from '../domain/address.js';
+import { fail } from '../domain/errors.js';
+import { blocks, REASONS, type SuppressionReason, type SuppressionScope } from '../domain/suppression-rules.js';
+import type { Db } from '../store/db.js';
+import { suppressionsRepo, type SuppressionFilter } from '../store/suppressions-repo.js';
+import { skipPendingFor } from '../store/suppression-effects.js';
+
+/** One entry to add. */
+export interface SuppressionEntryInput {
+  address: string;
+  scope: SuppressionScope;
+  listId?: string;
+  reason: SuppressionReason | string;
+  note?: string;
+}
+
+/** Who or what made a change: recorded with every entry and history row. */
+export interface ChangeContext {
+  source: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+/** The suppression ledger that every sending path obeys (issue 4). */
+export function suppressionsCore(deps: Deps) {
+  const repo = suppressionsRepo(deps.store);
+
+  function normalise(e: SuppressionEntryInput) {
+    if (!REASONS.includes(e.reason as SuppressionReason)) fail('E_VALIDATION', `reason must be one of ${REASONS.join(', ')}`);
+    if (e.scope !== 'account' && e.scope !== 'list') fail('E_VALIDATION', 'scope must be account or list');
+    if (e.scope === 'list' && !e.listId) fail('E_VALIDATION', 'a list-scope entry needs list_id');
+    if (e.note && e.note.length > 2000) fail('E_VALIDATION', 'note: at most 2,000 characters');
+    // An address too broken to parse can still be suppressed as invalid, by its lower-cased text.
+    const p = tryParseAddress(e.address);
+    if (!p.ok && e.reason !== 'invalid') fail('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
+    const key = p.ok ? p.value.key : e.address.trim().toLowerCase();
+    return { key, scope: e.scope, listId: e.scope === 'list' ? e.listId! : '', reason: e.reason, note: e.note ?? null };
+  }
+
+  /** Adds entries in one transaction: ledger, history, and the skip of queued mail (R-UNSUB-9). */
+  async function addIn(store: Db, accountId: string, entries: SuppressionEntryInput[], ctx: ChangeContext) {
+    const now = deps.clock.now();
+    const rows = entries.map(normalise);
+    const r = suppressionsRepo(store);
+    const inserted = await r.insertNew(rows.map((e) => ({
+      account_id: accountId, address_key: e.key, scope: e.scope, list_id: e.listId, reason: e.reason, source: ctx.source,
+      note: e.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: now,
+    })));
+    await r.history(inserted.map((e) => ({
+      account_id: accountId, address_key: e.address_key, action: 'add', scope: e.scope, list_id: e.list_id, reason: e.reason,
+      source: ctx.source, note: e.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: now,
+    })));
+    for (const e of inserted) await skipPendingFor(store, accountId, e, now);
+    return { added: inserted.length, existing: rows.length - inserted.length };
+  }
+
+  return {
+    /** Adds one or many entries (idempotent: existing entries are counted, not duplicated). */
+    async add(accountId: string, entries: SuppressionEntryInput[], ctx: ChangeContext) {
+      if (!entries.length) return { added: 0, existing: 0 };
+      if (entries.length > 10_000) fail('E_VALIDATION', 'at most 10,000 entries per call; use the CSV import');
+      return deps.store.db.transaction().execute((tx) => addIn({ ...deps.store, db: tx }, accountId, entries, ctx));
+    },
+    /** Removes an entry (= resubscribe); the note is required and kept in the history. */
+    async remove(accountId: string, address: string, scope: SuppressionScope, listId: string | null, ctx: ChangeContext & { note: string }) {
+      if (!ctx.note || !ctx.note.trim()) fail('E_VALIDATION', 'note is required to remove a suppression');
+      const key = parseAddress(address).key;
+      await deps.store.db.transaction().execute(async (tx) => {
+        const r = suppressionsRepo({ ...deps.store, db: tx });
+        const gone = await r.remove(accountId, key, scope, scope === 'list' ? listId ?? '' : '');
+        if (!gone) fail('E_NOT_FOUND', 'no such suppression');
+        await r.history([{
+          account_id: accountId, address_key: key, action: 'remove', scope, list_id: gone.list_id, reason: gone.reason,
+          source: ctx.source, note: ctx.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: deps.clock.now(),
+        }]);
+      });
+    },
+    /** One address: its entries and full history. */
+    async get(accountId: string, address: string) {
+      const p = tryParseAddress(address);
+      const key = p.ok ? p.value.key : address.trim().toLowerCase();
+      return { address_key: key, entries: await repo.entries(accountId, key), history: await repo.historyOf(accountId, key) };
+    },
+    search: (accountId: string, f: SuppressionFilter) => repo.search(accountId, f),
+    async counts(accountId: string) {
+      const out: Record<string, number> = Object.fromEntries(REASONS.map((r) => [r, 0]));
+      for (const r of await repo.counts(accountId)) out[r.reason] = Number(r.n);
+      return out;
+    },
+    /** The send path's check: the blocking entry per address key, one query per batch. */
+    async checkBatch(accountId: string, keys: string[], mail: { category: 'subscription' | 'transactional'; listId: string | null }) {
+      const out = new Map<string, { reason: string; scope: string }>();
+      for (let i = 0; i < keys.length; i += 1000) {
+        for (const e of await repo.forKeys(accountId, keys.slice(i, i + 1000))) {
+          if (!out.has(e.address_key) && blocks(e, mail)) out.set(e.address_key, { reason: e.reason, scope: e.scope });
+        }
+      }
+      return out;
+    },
+    /** For callers already inside a transaction (one-click POST, inbound mailto). */
+    addIn,
+  };
+}
+
+/** The suppressions core's type. */
+export type SuppressionsCore = ReturnType<typeof suppressionsCore>;

@@ -1,0 +1,70 @@
+import type { MessageContent } from '../core/message-input.js';
+import { composeMessage } from './compose.js';
+import { signMessage, type SigningKeys } from './dkim.js';
+import { compileContent, renderContent, type CompiledContent } from './template.js';
+
+/** One recipient's copy: the content plus what is unique to the recipient. */
+export interface RenderSpec {
+  /** Identifies the content for the parse cache (`content:ID`, `campaign:ID`). */
+  cacheKey: string;
+  content: MessageContent;
+  recipient: { address: string; attributes: Record<string, unknown> };
+  messageId: string;
+  date: Date;
+  list: { name: string; label: string; namespace: string } | null;
+  unsubscribe: { url: string; mailto: string; preferencesUrl: string } | null;
+  feedbackId: string;
+  keys: SigningKeys;
+  smtpUtf8?: boolean;
+}
+
+const compiled = new Map<string, CompiledContent>();
+const MAX_CACHED = 512;
+
+/** Parses a content once per process (campaigns: once per campaign). */
+export function compiledFor(key: string, content: MessageContent): CompiledContent {
+  let c = compiled.get(key);
+  if (!c) {
+    c = compileContent(content);
+    if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, c);
+  }
+  return c;
+}
+
+/** Merge variables: contact attributes, the recipient, the API `data`, and the links. */
+export function mergeVars(spec: Pick<RenderSpec, 'content' | 'recipient' | 'unsubscribe'>): Record<string, unknown> {
+  return {
+    ...spec.recipient.attributes,
+    ...spec.content.data,
+    email: spec.recipient.address,
+    contact: spec.recipient.attributes,
+    unsubscribe_url: spec.unsubscribe?.url ?? '',
+    preferences_url: spec.unsubscribe?.preferencesUrl ?? spec.unsubscribe?.url ?? '',
+  };
+}
+
+/**
+ * Renders, composes and signs one recipient's copy (issue 3 items 3, 5, 6). Signing is last,
+ * after every header is in place (R-AUTH-8).
+ */
+export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
+  const c = spec.content;
+  const parts = await renderContent(compiledFor(spec.cacheKey, c), mergeVars(spec));
+  // Subscription copies name only their own recipient: one-click identifies one person (R-UNSUB-3).
+  const to = c.category === 'subscription' || !c.to.length ? [spec.recipient.address] : c.to;
+  const raw = await composeMessage({
+    from: c.from, to, cc: c.category === 'subscription' ? [] : c.cc, replyTo: c.replyTo, subject: parts.subject,
+    html: parts.html, text: parts.text,
+    attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
+    headers: c.headers, messageId: spec.messageId, date: spec.date, category: c.category,
+    list: spec.list, unsubscribe: spec.unsubscribe, feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8,
+  });
+  return signMessage(raw, spec.keys, { now: spec.date.getTime() });
+}
+
+/** Renders a content for a sample recipient to reject bad templates at submit time. */
+export async function previewContent(content: MessageContent, recipient: { address: string }) {
+  const dummy = content.category === 'subscription' ? { url: 'https://example.invalid/u/preview', mailto: 'mailto:u@example.invalid', preferencesUrl: 'https://example.invalid/u/preview/preferences' } : null;
+  return renderContent(compileContent(content), mergeVars({ content, recipient: { address: recipient.address, attributes: {} }, unsubscribe: dummy }));
+}

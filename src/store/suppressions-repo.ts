@@ -1,0 +1,54 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Db } from './db.js';
+import { escapeLike } from './dialect.js';
+import type { SuppressionHistoryTable, SuppressionsTable } from './types.js';
+
+/** A ledger entry. */
+export type SuppressionRow = Selectable<SuppressionsTable>;
+
+/** Filters of the ledger search. */
+export interface SuppressionFilter {
+  prefix?: string; reason?: string; scope?: string; listId?: string; from?: number; to?: number; after?: number; limit: number;
+}
+
+/** The suppression ledger and its append-only history. */
+export function suppressionsRepo({ db, dialect }: Db) {
+  return {
+    /** Inserts entries that do not exist yet; returns the ones inserted. */
+    async insertNew(rows: Insertable<SuppressionsTable>[]): Promise<SuppressionRow[]> {
+      if (!rows.length) return [];
+      return db.insertInto('suppressions').values(rows)
+        .onConflict((oc) => oc.columns(['account_id', 'address_key', 'scope', 'list_id']).doNothing()).returningAll().execute();
+    },
+    history: (rows: Insertable<SuppressionHistoryTable>[]) => (rows.length ? db.insertInto('suppression_history').values(rows).execute() : Promise.resolve()),
+    async remove(accountId: string, key: string, scope: string, listId: string): Promise<SuppressionRow | undefined> {
+      return db.deleteFrom('suppressions').where('account_id', '=', accountId).where('address_key', '=', key)
+        .where('scope', '=', scope).where('list_id', '=', listId).returningAll().executeTakeFirst();
+    },
+    /** Every entry for a batch of keys: one query per batch, never per recipient. */
+    forKeys: (accountId: string, keys: string[]) =>
+      keys.length
+        ? db.selectFrom('suppressions').select(['address_key', 'scope', 'list_id', 'reason'])
+          .where('account_id', '=', accountId).where('address_key', 'in', keys).execute()
+        : Promise.resolve([]),
+    entries: (accountId: string, key: string) =>
+      db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId).where('address_key', '=', key).orderBy('id').execute(),
+    historyOf: (accountId: string, key: string) =>
+      db.selectFrom('suppression_history').selectAll().where('account_id', '=', accountId).where('address_key', '=', key).orderBy('id').execute(),
+    search(accountId: string, f: SuppressionFilter) {
+      let q = db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId);
+      if (f.prefix) q = dialect === 'postgres'
+        ? q.where('address_key', 'like', `${escapeLike(f.prefix.toLowerCase())}%`)
+        : q.where('address_key', '>=', f.prefix.toLowerCase()).where('address_key', '<', f.prefix.toLowerCase() + '\uffff');
+      if (f.reason) q = q.where('reason', '=', f.reason);
+      if (f.scope) q = q.where('scope', '=', f.scope);
+      if (f.listId) q = q.where('list_id', '=', f.listId);
+      if (f.from) q = q.where('created_at', '>=', f.from);
+      if (f.to) q = q.where('created_at', '<', f.to);
+      if (f.after) q = q.where('id', '>', f.after);
+      return q.orderBy('id').limit(f.limit).execute();
+    },
+    counts: (accountId: string) =>
+      db.selectFrom('suppressions').select(['reason', (eb) => eb.fn.countAll<number>().as('n')]).where('account_id', '=', accountId).groupBy('reason').execute(),
+  };
+}
