@@ -2,6 +2,9 @@ import type { Deps } from '../app/deps.js';
 import { previewContent } from '../render/render-message.js';
 import { accountsCore } from './accounts.js';
 import { campaignsCore } from './campaigns.js';
+import { contactsCore } from './contacts.js';
+import { importContacts } from './contacts-import.js';
+import { listsCore } from './lists.js';
 import { domainsCore } from './domains.js';
 import { messagesCore } from './messages.js';
 import type { SendCollaborators } from './send-collaborators.js';
@@ -18,6 +21,8 @@ export function createCore(deps: Deps) {
     domains,
     suppressions,
     templates: templatesCore(deps),
+    lists: listsCore(deps),
+    contacts: { ...contactsCore(deps), import: (accountId: string, listId: string, input: Parameters<typeof importContacts>[3], opts?: Parameters<typeof importContacts>[4]) => importContacts(deps, accountId, listId, input, opts) },
     messages: messagesCore(deps, collab),
     campaigns: campaignsCore(deps, collab),
     /** What the send path (planner, worker) shares with the use cases above. */

@@ -2,6 +2,8 @@ import type { RouteModule } from '../types.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { campaignRoutes } from './campaigns.js';
 import { capturedRoutes } from './captured.js';
+import { contactRoutes } from './contacts.js';
+import { listRoutes } from './lists.js';
 import { domainRoutes } from './domains.js';
 import { messageRoutes } from './messages.js';
 import { systemRoutes } from './system.js';
@@ -12,6 +14,8 @@ export const ROUTES: RouteModule[] = [
   systemRoutes,
   apiKeyRoutes,
   domainRoutes,
+  listRoutes,
+  contactRoutes,
   templateRoutes,
   messageRoutes,
   campaignRoutes,

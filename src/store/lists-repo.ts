@@ -1,0 +1,24 @@
+import type { Updateable } from 'kysely';
+import type { Db } from './db.js';
+import type { ListsTable } from './types.js';
+
+/** Subscription lists of an account. */
+export function listsRepo({ db }: Db) {
+  return {
+    insert: (row: ListsTable) => db.insertInto('lists').values(row).execute(),
+    get: (accountId: string, id: string) => db.selectFrom('lists').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    byName: (accountId: string, name: string) => db.selectFrom('lists').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst(),
+    list: (accountId: string) => db.selectFrom('lists').selectAll().where('account_id', '=', accountId).orderBy('name').execute(),
+    update: (accountId: string, id: string, patch: Updateable<ListsTable>) =>
+      db.updateTable('lists').set(patch).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    remove: (accountId: string, id: string) => db.deleteFrom('lists').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    /** Subscriber counts by status. */
+    counts: (accountId: string, id: string) =>
+      db.selectFrom('subscriptions').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId).where('list_id', '=', id).groupBy('status').execute(),
+    /** True when a campaign not yet finished names the list. */
+    usedByCampaign: (accountId: string, id: string) =>
+      db.selectFrom('campaigns').select('id').where('account_id', '=', accountId).where('list_ids', 'like', `%"${id}"%`)
+        .where('status', 'not in', ['sent', 'cancelled']).limit(1).executeTakeFirst(),
+  };
+}
