@@ -2,9 +2,11 @@ import { Command } from 'commander';
 import { die } from './context.js';
 import * as accounts from './commands/accounts.js';
 import * as server from './commands/server.js';
+import * as domain from './commands/domain.js';
+import * as lists from './commands/lists.js';
 
 /** Every command module; add one line per command group. */
-const COMMANDS = [server, accounts];
+const COMMANDS = [server, accounts, domain, lists];
 
 const program = new Command('tegami')
   .description('tegami: compliant mail sending')
