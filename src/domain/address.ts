@@ -19,6 +19,12 @@ const MAX_LOCAL = 64; // RFC 5321 §4.5.3.1.1
 const MAX_DOMAIN = 253; // RFC 5321 §4.5.3.1.2 minus the dots' framing
 const MAX_PATH = 254; // RFC 5321 reverse/forward path (256) minus angle brackets
 const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+/**
+ * Fast path for the common case: an ASCII dot-atom local part and an LDH domain are valid
+ * RFC 5322 addr-specs, so email-addresses' full parser (~30k/s) is needed only for the rest.
+ * A test checks that both paths agree.
+ */
+const FAST_ADDR = /^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)$/;
 
 /** Turns a domain into its lower-case A-label form, or null when it is not a valid host name. */
 export function toALabel(domain: string): string | null {
@@ -61,12 +67,13 @@ export function tryParseAddress(input: string): { ok: true; value: Address } | {
   if (!raw) return { ok: false, reason: 'empty address' };
   if (/[\r\n]/.test(raw)) return { ok: false, reason: 'CR or LF in address' };
   if (raw.length > 320) return { ok: false, reason: 'address too long' };
-  const parsed = emailAddresses.parseOneAddress({ input: raw, rfc6532: true, rejectTLD: true, startAt: 'addr-spec' } as never) as
+  const fast = FAST_ADDR.exec(raw);
+  const parsed = fast ? { local: fast[1], domain: fast[2] } : emailAddresses.parseOneAddress({ input: raw, rfc6532: true, rejectTLD: true, startAt: 'addr-spec' } as never) as
     | { local: string; domain: string }
     | null;
   if (!parsed) return { ok: false, reason: 'invalid address syntax' };
   const local = parsed.local;
-  if (local.startsWith('"')) return { ok: false, reason: 'quoted local parts are not accepted' };
+  if (raw.startsWith('"') || local.startsWith('"')) return { ok: false, reason: 'quoted local parts are not accepted' };
   if (Buffer.byteLength(local, 'utf8') > MAX_LOCAL) return { ok: false, reason: 'local part longer than 64 octets' };
   if (parsed.domain.startsWith('[')) return { ok: false, reason: 'address literals are not accepted' };
   const domain = toALabel(parsed.domain);

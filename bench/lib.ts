@@ -1,0 +1,36 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Samples RSS every 50 ms; returns a stop function giving the peak in MB. */
+export function peakRss(): () => number {
+  let peak = process.memoryUsage().rss;
+  const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+  return () => {
+    clearInterval(t);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return Math.round(peak / 1024 / 1024);
+  };
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(rows: Array<Record<string, string | number>>): void {
+  const cols = Object.keys(rows[0]);
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (v: string[]) => v.map((x, i) => x.padEnd(w[i])).join('  ');
+  console.log(line(cols));
+  console.log(line(w.map((n) => '-'.repeat(n))));
+  for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+}
+
+/** Writes a result file under bench/results/. */
+export function writeResult(name: string, data: unknown): void {
+  const file = new URL(`./results/${name}.json`, import.meta.url);
+  mkdirSync(dirname(file.pathname), { recursive: true });
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, ...(data as object) }, null, 2) + '\n');
+}
+
+/** `--name value` from argv. */
+export function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
