@@ -10,6 +10,7 @@ import { messagesRepo } from '../store/messages-repo.js';
 import { templatesRepo } from '../store/templates-repo.js';
 import { checkTemplateSyntax } from '../render/template-check.js';
 import type { SendCollaborators } from './send-collaborators.js';
+import { unsubscribeBase } from './unsubscribe-base.js';
 
 /** The body of `POST /v1/campaigns`. */
 export interface CampaignInput {
@@ -51,6 +52,7 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
       if (from.name && /[\r\n]/.test(from.name)) fail('E_HEADER_INJECTION');
       const domain = await collab.domains.findDomainForAddress(accountId, from.domain);
       if (!domain) fail('E_DOMAIN_UNVERIFIED', `from: ${from.domain} is not a domain of this account (R-AUTH-12)`);
+      unsubscribeBase(deps.config, domain);
       const replyTo = input.reply_to ? parseMailbox(input.reply_to, 'reply_to') : null;
       const ids = [...new Set(input.list_ids ?? [])];
       if (!ids.length) fail('E_LIST_REQUIRED');

@@ -9,6 +9,7 @@ import { idempotencyRepo } from '../store/idempotency-repo.js';
 import { validateContentFields, validateRecipients, type MessageContent, type SendMessageInput } from './message-input.js';
 import type { SendCollaborators } from './send-collaborators.js';
 import { templatesRepo } from '../store/templates-repo.js';
+import { unsubscribeBase } from './unsubscribe-base.js';
 
 /** What `POST /v1/messages` answers: one entry per recipient. */
 export interface SubmitResult {
@@ -36,6 +37,7 @@ export function messagesCore(deps: Deps, collab: SendCollaborators) {
     if (!domain) fail('E_DOMAIN_UNVERIFIED', `from: ${from.domain} is not a domain of this account (R-AUTH-12)`);
     let listId: string | null = null;
     if (category === 'subscription') {
+      unsubscribeBase(deps.config, domain);
       if (!input.list_id) fail('E_LIST_REQUIRED');
       const [l] = await lists.listsByIds(accountId, [input.list_id]);
       if (!l) fail('E_NOT_FOUND', 'list not found');

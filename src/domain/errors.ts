@@ -23,6 +23,7 @@ export const ERRORS = {
   E_FREEMAIL_DOMAIN: { kind: 'unprocessable', message: 'A mailbox-provider domain cannot be a sending domain (R-AUTH-12)' },
   E_SUPPRESSED: { kind: 'unprocessable', message: 'The recipient is suppressed' },
   E_NO_UNSUBSCRIBE_LINK: { kind: 'unprocessable', message: 'Subscription content needs a visible unsubscribe link (R-UNSUB-10)' },
+  E_UNSUBSCRIBE_URL: { kind: 'unprocessable', message: 'One-click unsubscribe needs an https URL (R-UNSUB-1): set http.unsubscribeUrl, http.publicUrl or the domain\'s unsubscribe_host' },
   E_COMPLIANCE: { kind: 'unprocessable', message: 'The message would break a sender rule' },
   E_RATE_LIMITED: { kind: 'rate_limited', message: 'Too many requests' },
   E_MASTER_KEY: { kind: 'internal', message: 'The master key is missing or wrong' },

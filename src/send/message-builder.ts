@@ -5,6 +5,7 @@ import { parseMailbox } from '../domain/address.js';
 import { createUnsubscribeToken, tokenKeys } from '../domain/unsubscribe-token.js';
 import { verpAddress, verpKey } from '../domain/verp.js';
 import { campaignsRepo } from '../store/campaigns-repo.js';
+import { unsubscribeBase } from '../core/unsubscribe-base.js';
 import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import type { Envelope } from '../transport/types.js';
 import { renderForRecipient, type RenderSpec } from '../render/render-message.js';
@@ -35,11 +36,6 @@ function boundedCache<K, V>(max: number) {
   };
 }
 
-/** Base URL of unsubscribe links: the domain's own host (seed 001), else the configured one. */
-function unsubscribeBase(deps: Deps, domain: SendingDomain): string {
-  if (domain.unsubscribe_host) return `https://${domain.unsubscribe_host}`;
-  return (deps.config.http.unsubscribeUrl || deps.config.http.publicUrl).replace(/\/+$/, '');
-}
 
 /** Creates the builder used by the worker (issue 3 items 3, 5, 6, 7). */
 export function createMessageBuilder(deps: Deps, collab: SendCollaborators): MessageBuilder {
@@ -89,7 +85,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
           accountId: row.account_id, listId: row.list_id ?? '', subject: row.contact_id ? 'c' : 'm',
           subjectId: Number(row.contact_id ?? row.id), issuedAt: Math.floor(deps.clock.now() / 1000),
         });
-        const base = unsubscribeBase(deps, domain);
+        const base = unsubscribeBase(deps.config, domain);
         unsubscribe = { url: `${base}/u/${token}`, mailto: `mailto:u+${token}@${domain.return_path_domain}?subject=unsubscribe`, preferencesUrl: `${base}/u/${token}/preferences` };
       }
       const raw = await renderForRecipient({

@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.js';
+import { isTegamiError } from '../domain/errors.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
 import { messagesRepo, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
@@ -49,7 +50,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   function outcome(row: MessageRow, res: DeliveryResult, now: number): AttemptRecord {
     const attempt = row.attempts + 1;
     const data = {
-      attempt, reply: res.reply, code: res.code, enhanced: res.enhanced, mx: res.mx, tls: res.tls,
+      attempt, worker: owner, reply: res.reply, code: res.code, enhanced: res.enhanced, mx: res.mx, tls: res.tls,
       class: res.classification.class, rule: res.classification.ruleId, duration_ms: res.durationMs,
     };
     const ev = (type: string, extra: object = {}) => ({
@@ -74,9 +75,11 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       return await transport.send({ accountId: row.account_id, messageRowId: Number(row.id), envelope: built.envelope, raw: built.raw });
     } catch (err) {
       deps.log.error({ err, message: row.id, account: row.account_id }, 'could not build or send a message');
+      // A message that cannot be built (bad template, refused header) will not build later either.
+      const permanent = isTegamiError(err) && (err.kind === 'invalid' || err.kind === 'unprocessable');
       return {
-        status: 'deferred', reply: `local error: ${(err as Error).message}`.slice(0, 500), code: null, enhanced: null, mx: null, tls: false,
-        classification: { class: 'unknown', permanent: false, suppress: false, holdStream: false, ruleId: 'local-error' }, durationMs: 0,
+        status: permanent ? 'failed' : 'deferred', reply: `local error: ${(err as Error).message}`.slice(0, 500), code: null, enhanced: null, mx: null, tls: false,
+        classification: { class: 'unknown', permanent, suppress: false, holdStream: false, ruleId: permanent ? `local:${(err as { code: string }).code}` : 'local-error' }, durationMs: 0,
       };
     }
   }
