@@ -9,6 +9,7 @@ import { unsubscribeBase } from '../core/unsubscribe-base.js';
 import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import type { Envelope } from '../transport/types.js';
 import { renderForRecipient, type RenderSpec } from '../render/render-message.js';
+import type { SigningKeys } from '../render/dkim.js';
 
 /** Bytes and envelope of one message, ready for a transport. */
 export interface BuiltMessage {
@@ -18,6 +19,8 @@ export interface BuiltMessage {
 
 /** Turns a message row into signed bytes; caches per content, campaign, domain and list. */
 export interface MessageBuilder {
+  /** Loads what a batch needs in one query each (contact attributes), before build(). */
+  prefetch(rows: MessageRow[]): Promise<void>;
   build(row: MessageRow): Promise<BuiltMessage>;
 }
 
@@ -47,6 +50,18 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
   const specs = boundedCache<string, MessageContent>(64);
   const domains = boundedCache<string, SendingDomain>(256);
   const lists = boundedCache<string, { name: string; label: string } | null>(256);
+  // Signing keys change only on rotation; a minute of caching keeps DB reads off the hot path.
+  const signingKeys = new Map<string, { at: number; keys: Promise<SigningKeys> }>();
+  let attributes = new Map<number, Record<string, unknown>>();
+  const keysFor = (accountId: string, domainId: string) => {
+    const k = `${accountId}|${domainId}`;
+    const hit = signingKeys.get(k);
+    if (hit && Date.now() - hit.at < 60_000) return hit.keys;
+    const keys = collab.domains.getSigningKeys(accountId, domainId);
+    signingKeys.set(k, { at: Date.now(), keys });
+    keys.catch(() => signingKeys.delete(k));
+    return keys;
+  };
 
   const contentOf = (row: MessageRow) => {
     if (row.content_id) {
@@ -65,6 +80,10 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
   };
 
   return {
+    async prefetch(rows) {
+      const ids = [...new Set(rows.filter((r) => r.contact_id).map((r) => Number(r.contact_id)))];
+      attributes = await msgs.contactAttributes(ids);
+    },
     async build(row) {
       const content = await contentOf(row);
       const fromDomain = content.from.address.slice(content.from.address.lastIndexOf('@') + 1);
@@ -73,12 +92,15 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
         if (!d) throw new Error(`from domain ${fromDomain} is not a domain of the account`);
         return d;
       });
-      const signing = await collab.domains.getSigningKeys(row.account_id, domain.id);
+      const signing = await keysFor(row.account_id, domain.id);
       const list = row.category === 'subscription' && row.list_id
         ? await lists.get(`${row.account_id}|${row.list_id}`, async () => (await campaigns.listsByIds(row.account_id, [row.list_id!]))[0] ?? null)
         : null;
-      let attributes: Record<string, unknown> = {};
-      if (row.contact_id) attributes = (await msgs.contactAttributes([Number(row.contact_id)])).get(Number(row.contact_id)) ?? {};
+      let attrs: Record<string, unknown> = {};
+      if (row.contact_id) {
+        const id = Number(row.contact_id);
+        attrs = attributes.get(id) ?? (await msgs.contactAttributes([id])).get(id) ?? {};
+      }
       let unsubscribe: RenderSpec['unsubscribe'] = null;
       if (row.category === 'subscription') {
         const token = createUnsubscribeToken(keys, {
@@ -90,7 +112,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
       }
       const raw = await renderForRecipient({
         cacheKey: row.content_id ? `content:${row.content_id}` : `campaign:${row.campaign_id}`,
-        content, recipient: { address: row.rcpt, attributes }, messageId: row.message_id, date: new Date(deps.clock.now()),
+        content, recipient: { address: row.rcpt, attributes: attrs }, messageId: row.message_id, date: new Date(deps.clock.now()),
         list: list ? { name: list.name, label: list.label, namespace: domain.name } : null,
         unsubscribe, feedbackId: `${row.campaign_id ?? 'api'}:${row.account_id}:${row.category}:tegami`, keys: signing,
       });

@@ -101,6 +101,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
           account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(), data: JSON.stringify({ reason, at: 'send' }),
         } });
       }
+      await builder.prefetch(toSend);
       const results = await runPool(toSend, concurrency, transmit);
       const now = deps.clock.now();
       const suppress: MessageRow[] = [];
