@@ -8,6 +8,7 @@ import { domainRoutes } from './domains.js';
 import { messageRoutes } from './messages.js';
 import { systemRoutes } from './system.js';
 import { templateRoutes } from './templates.js';
+import { unsubscribeRoutes } from './unsubscribe-pages.js';
 
 /** Every route module; add one line per resource. */
 export const ROUTES: RouteModule[] = [
@@ -20,4 +21,5 @@ export const ROUTES: RouteModule[] = [
   messageRoutes,
   campaignRoutes,
   capturedRoutes,
+  unsubscribeRoutes,
 ];
