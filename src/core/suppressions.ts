@@ -51,7 +51,7 @@ export function suppressionsCore(deps: Deps) {
       account_id: accountId, address_key: e.address_key, action: 'add', scope: e.scope, list_id: e.list_id, reason: e.reason,
       source: ctx.source, note: e.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: now,
     })));
-    for (const e of inserted) await skipPendingFor(store, accountId, e, now);
+    await skipPendingFor(store, accountId, inserted, now);
     return { added: inserted.length, existing: rows.length - inserted.length };
   }
 

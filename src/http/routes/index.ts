@@ -7,6 +7,7 @@ import { listRoutes } from './lists.js';
 import { domainRoutes } from './domains.js';
 import { messageRoutes } from './messages.js';
 import { systemRoutes } from './system.js';
+import { suppressionRoutes } from './suppressions.js';
 import { templateRoutes } from './templates.js';
 import { unsubscribeRoutes } from './unsubscribe-pages.js';
 
@@ -21,5 +22,6 @@ export const ROUTES: RouteModule[] = [
   messageRoutes,
   campaignRoutes,
   capturedRoutes,
+  suppressionRoutes,
   unsubscribeRoutes,
 ];
