@@ -8,6 +8,7 @@ import type { App } from '../http/types.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import type { Deps } from './deps.js';
+import { mailtoUnsubscribeHandler, startInboundServer } from '../inbound/inbound-server.js';
 import { createSendingRole, type SendingRole } from '../send/sending-role.js';
 import { createTransport } from '../transport/create-transport.js';
 import type { Resolver } from '../transport/mx.js';
@@ -26,6 +27,8 @@ export interface TegamiApp {
   http?: App;
   /** Address the HTTP server listens on, once started. */
   url?: string;
+  /** Port of the inbound SMTP server (mailto unsubscribes, later bounces), when started. */
+  inboundPort?: number;
   /** The worker role (planner + sender), when this process has it. */
   sending?: SendingRole;
   stop(): Promise<void>;
@@ -41,6 +44,8 @@ export interface CreateAppOptions {
   listen?: boolean;
   /** Run the worker loops in the background (default true); tests call `sending.drain()`. */
   startLoops?: boolean;
+  /** Start the inbound SMTP server on this port (0 = any free port) even if the config says 0. */
+  inboundPort?: number;
   /** Overrides of the configured transport, DNS resolver and MTA-STS policy source. */
   transport?: Transport;
   resolver?: Resolver;
@@ -66,6 +71,11 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
       await http.ready();
     }
     stops.push(() => http.close());
+  }
+  if (roles.includes('smtp') && (config.smtp.inboundPort > 0 || opts.inboundPort !== undefined)) {
+    const inbound = await startInboundServer(deps, [mailtoUnsubscribeHandler(deps, core)], { port: opts.inboundPort ?? config.smtp.inboundPort, host: config.smtp.host });
+    out.inboundPort = inbound.port;
+    stops.push(inbound.close);
   }
   if (roles.includes('worker')) {
     const transport = opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy });

@@ -1,0 +1,91 @@
+import { SMTPServer } from 'smtp-server';
+import type { Deps } from '../app/deps.js';
+import type { Core } from '../core/index.js';
+import { unsubscribeCore } from '../core/unsubscribe.js';
+import { domainsRepo } from '../store/domains-repo.js';
+import { replyFor, smtpError } from './replies.js';
+
+/** A recipient handler: claims an address at RCPT and acts on the message at the end of DATA. */
+export interface RecipientHandler {
+  name: string;
+  /** Returns a bound action when this handler owns the address, else null. */
+  match(local: string, domain: string): Promise<((raw: Buffer, session: { remoteAddress: string }) => Promise<void>) | null>;
+}
+
+/** True when the domain is one tegami receives for: a return-path domain or its own host name. */
+async function ourDomain(deps: Deps, domain: string): Promise<boolean> {
+  if (domain === deps.config.smtp.hostname.toLowerCase()) return true;
+  return (await domainsRepo(deps.store).byReturnPath(domain)).length > 0;
+}
+
+/** `u+TOKEN@…`: mailto unsubscribes feed the same ledger as one-click (R-UNSUB-2). */
+export function mailtoUnsubscribeHandler(deps: Deps, core: Core): RecipientHandler {
+  const unsub = unsubscribeCore(deps, core.suppressions);
+  return {
+    name: 'mailto-unsubscribe',
+    async match(local, domain) {
+      if (!local.startsWith('u+') || !(await ourDomain(deps, domain))) return null;
+      const token = local.slice(2);
+      if (!(await unsub.resolve(token))) return null;
+      return async (_raw, session) => {
+        await unsub.unsubscribe(token, { source: 'mailto', ip: session.remoteAddress });
+      };
+    },
+  };
+}
+
+/**
+ * The inbound SMTP server (issue 4 item 5; the Bounces issue adds handlers): accepts only
+ * addresses a handler claims, answers 550 5.1.1 to every other recipient and so never relays
+ * (R-INFRA-7). No AUTH; size limit and timeouts; every handler error ends with a reply.
+ */
+export async function startInboundServer(deps: Deps, handlers: RecipientHandler[], opts: { port: number; host: string }) {
+  const log = deps.log.child({ component: 'inbound' });
+  type Bound = (raw: Buffer, s: { remoteAddress: string }) => Promise<void>;
+  const pending = new WeakMap<object, Bound[]>();
+  const server = new SMTPServer({
+    name: deps.config.smtp.hostname, banner: 'tegami inbound', logger: false, authOptional: true, disabledCommands: ['AUTH'],
+    size: deps.config.smtp.maxMessageBytes, socketTimeout: 60_000, closeTimeout: 10_000, maxClients: 200,
+    async onRcptTo(addr, session, cb) {
+      try {
+        const a = addr.address;
+        const at = a.lastIndexOf('@');
+        const [local, domain] = [a.slice(0, at), a.slice(at + 1).toLowerCase()];
+        for (const h of handlers) {
+          const bound = await h.match(local, domain);
+          if (bound) {
+            pending.set(session, [...(pending.get(session) ?? []), bound]);
+            return cb();
+          }
+        }
+        cb(smtpError(550, '5.1.1', 'no such recipient here'));
+      } catch (err) {
+        log.error({ err, session: session.id }, 'rcpt handler failed');
+        cb(replyFor(err));
+      }
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (err) => cb(replyFor(err)));
+      stream.on('end', async () => {
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return cb(smtpError(552, '5.3.4', 'message too large'));
+        try {
+          // Committed before 250: a crash after the reply loses nothing.
+          for (const act of pending.get(session) ?? []) await act(Buffer.concat(chunks), { remoteAddress: session.remoteAddress });
+          pending.delete(session);
+          cb();
+        } catch (err) {
+          log.error({ err, session: session.id }, 'data handler failed');
+          cb(replyFor(err));
+        }
+      });
+    },
+    onClose(session) { pending.delete(session); },
+  });
+  server.on('error', (err) => log.error({ err }, 'inbound server error'));
+  await new Promise<void>((r) => server.listen(opts.port, opts.host, () => r()));
+  const port = (server.server.address() as { port: number }).port;
+  log.info({ port }, 'inbound SMTP listening');
+  return { port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
