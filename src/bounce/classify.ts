@@ -64,7 +64,8 @@ export function enhancedFrom(text: string): string | null {
  */
 export function classifyReply(code: number | null, enhanced: string | null, text: string, rules: ReplyRule[] = RULES): Classification {
   const enh = enhanced ?? enhancedFrom(text) ?? (code ? `${String(code)[0]}.0.0` : null);
-  const permanent = enh ? enh.startsWith('5') : code !== null && code >= 500;
+  // The basic reply code decides retry behaviour (Gmail sends 421 5.7.32); the enhanced code the reason.
+  const permanent = code !== null ? code >= 500 : !!enh?.startsWith('5');
   if (enh?.startsWith('2') || (code !== null && code >= 200 && code < 300)) {
     return { class: 'delivered', permanent: false, suppress: false, holdStream: false, ruleId: null };
   }
