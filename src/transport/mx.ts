@@ -43,16 +43,23 @@ export function mxTransport(cfg: Config['transport'], opts: { resolver: Resolver
       connectionTimeout: cfg.timeoutMs, greetingTimeout: cfg.timeoutMs, socketTimeout: cfg.timeoutMs,
       tls: { servername: host, rejectUnauthorized: validCert },
     } as never);
-    conn.on('error', () => {});
+    // Connection, TLS and timeout failures arrive as 'error' events, not through the callback.
+    let failed: (e: Error) => void = () => {};
+    conn.on('error', (e: Error) => failed(e));
     try {
-      await new Promise<void>((res, rej) => conn.connect((err?: Error) => (err ? rej(err) : res())));
+      await new Promise<void>((res, rej) => {
+        failed = rej;
+        conn.connect((err?: Error) => (err ? rej(err) : res()));
+      });
       const secure = (conn as unknown as { secure: boolean }).secure;
       const exts = ((conn as unknown as { _supportedExtensions: string[] })._supportedExtensions) ?? [];
       if (req.envelope.smtpUtf8 && !exts.includes('SMTPUTF8')) {
         return { ...final('failed', '553 5.6.7 next hop does not offer SMTPUTF8 (R-EAI-1)', 553, '5.6.7', host, t0), tls: secure };
       }
-      const info = await new Promise<{ response?: string; rejected?: string[]; rejectedErrors?: Array<{ responseCode?: number; response?: string }> }>((res, rej) =>
-        conn.send({ from: req.envelope.mailFrom, to: req.envelope.rcptTo }, req.raw, (err: any, i: any) => (err ? rej(err) : res(i))));
+      const info = await new Promise<{ response?: string; rejected?: string[]; rejectedErrors?: Array<{ responseCode?: number; response?: string }> }>((res, rej) => {
+        failed = rej;
+        conn.send({ from: req.envelope.mailFrom, to: req.envelope.rcptTo }, req.raw, (err: any, i: any) => (err ? rej(err) : res(i)));
+      });
       if (info.rejected?.length) return resultFromError(info.rejectedErrors?.[0] ?? { responseCode: 550, response: '550 rejected' }, host, secure, t0);
       return resultFromSuccess(info.response, host, secure, t0);
     } catch (err) {

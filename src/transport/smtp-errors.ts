@@ -7,6 +7,7 @@ interface SmtpError {
   response?: string;
   code?: string;
   message?: string;
+  command?: string;
 }
 
 /**
@@ -16,6 +17,12 @@ interface SmtpError {
 export function resultFromError(err: unknown, mx: string | null, tls: boolean, t0: number): DeliveryResult {
   const e = err as SmtpError;
   const durationMs = Date.now() - t0;
+  // A host that cannot do the required STARTTLS gets nothing in clear; retry later (R-INFRA-3).
+  if (e.code === 'ETLS' || e.command === 'STARTTLS') {
+    const reply = `TLS required but not negotiated: ${(e.response ?? e.message ?? '').trim()}`.slice(0, 500);
+    return { status: 'deferred', reply, code: null, enhanced: null, mx, tls: false, durationMs,
+      classification: { class: 'network', permanent: false, suppress: false, holdStream: false, ruleId: 'tls-required' } };
+  }
   if (e.responseCode && e.responseCode >= 400) {
     const reply = (e.response ?? `${e.responseCode}`).trim();
     const enhanced = enhancedFrom(reply);

@@ -33,7 +33,8 @@ export async function startSmtpSink(opts: { hideSTARTTLS?: boolean; smtpUtf8?: b
     hideSTARTTLS: opts.hideSTARTTLS ?? false,
     hideSMTPUTF8: !opts.smtpUtf8,
     authOptional: !opts.auth,
-    disabledCommands: opts.auth ? [] : ['AUTH'],
+    // hideSTARTTLS alone still accepts the command; a host "without TLS" must refuse it too.
+    disabledCommands: [...(opts.auth ? [] : ['AUTH']), ...(opts.hideSTARTTLS ? ['STARTTLS'] : [])],
     allowInsecureAuth: false,
     logger: false,
     size: 50 * 1024 * 1024,
