@@ -128,4 +128,13 @@ describe.each(DIALECTS)('one-click unsubscribe /u/TOKEN on %s (issue 4, RFC 8058
     expect((await raw('POST', url, 'List-Unsubscribe=One-Click', { 'content-type': 'application/x-www-form-urlencoded' })).statusCode).toBe(200);
     expect((await entries('api-reader@example.net')).entries).toMatchObject([{ scope: 'list', list_id: listId, reason: 'unsubscribe' }]);
   });
+
+  it('reports unsubscribes per list per day and the delay to the first skipped send (issue 4 item 7)', async () => {
+    const s = await t.api('GET', '/v1/suppressions/stats?days=7');
+    const today = new Date(t.clock.now()).toISOString().slice(0, 10);
+    expect(s.json.per_day[today][listId]).toBeGreaterThanOrEqual(3);
+    expect(s.json.skipped_after_unsubscribe.count).toBeGreaterThanOrEqual(1);
+    expect(s.json.skipped_after_unsubscribe.max_ms).toBe(0);
+    expect((await t.api('GET', '/metrics', undefined, { authorization: '' })).body).toMatch(/tegami_unsubscribes_total\{via="one-click"\} [1-9]/);
+  });
 });

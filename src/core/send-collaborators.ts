@@ -15,6 +15,8 @@ export interface SendingDomain {
 export interface Block {
   reason: string;
   scope: string;
+  /** When the blocking entry was created. */
+  createdAt?: number;
 }
 
 /**

@@ -90,13 +90,32 @@ export function suppressionsCore(deps: Deps) {
     },
     /** The send path's check: the blocking entry per address key, one query per batch. */
     async checkBatch(accountId: string, keys: string[], mail: { category: 'subscription' | 'transactional'; listId: string | null }) {
-      const out = new Map<string, { reason: string; scope: string }>();
+      const out = new Map<string, { reason: string; scope: string; createdAt: number }>();
       for (let i = 0; i < keys.length; i += 1000) {
         for (const e of await repo.forKeys(accountId, keys.slice(i, i + 1000))) {
-          if (!out.has(e.address_key) && blocks(e, mail)) out.set(e.address_key, { reason: e.reason, scope: e.scope });
+          if (!out.has(e.address_key) && blocks(e, mail)) out.set(e.address_key, { reason: e.reason, scope: e.scope, createdAt: Number(e.created_at) });
         }
       }
       return out;
+    },
+    /**
+     * Issue 4 item 7: unsubscribes per list per day, and how long after an unsubscribe a send was
+     * skipped (0 when the unsubscribe itself skipped queued mail; the worker's re-check otherwise).
+     */
+    async unsubscribeStats(accountId: string, days = 30) {
+      const from = deps.clock.now() - days * 86_400_000;
+      const perDay: Record<string, Record<string, number>> = {};
+      for (const r of await repo.unsubscribesByDay(accountId, from)) {
+        const day = new Date(Number(r.created_at)).toISOString().slice(0, 10);
+        const list = r.list_id || '(all lists)';
+        perDay[day] ??= {};
+        perDay[day][list] = (perDay[day][list] ?? 0) + 1;
+      }
+      const delays = (await repo.skipEvents(accountId, from)).map((e) => Number(JSON.parse(e.data ?? '{}').since_block_ms ?? 0)).sort((a, b) => a - b);
+      return {
+        days, per_day: perDay,
+        skipped_after_unsubscribe: { count: delays.length, max_ms: delays.at(-1) ?? null, p50_ms: delays.length ? delays[Math.floor(delays.length / 2)] : null },
+      };
     },
     /** For callers already inside a transaction (one-click POST, inbound mailto). */
     addIn,

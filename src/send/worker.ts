@@ -27,13 +27,13 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   const stats: WorkerStats = { claimed: 0, sent: 0, deferred: 0, failed: 0, skipped: 0 };
 
   /** Suppression re-check for the batch: one query per (account, category, list) group. */
-  async function recheck(rows: MessageRow[]): Promise<Map<number, string>> {
+  async function recheck(rows: MessageRow[]): Promise<Map<number, { reason: string; sinceMs: number }>> {
     const groups = new Map<string, MessageRow[]>();
     for (const r of rows) {
       const g = `${r.account_id}|${r.category}|${r.category === 'subscription' ? r.list_id ?? '' : ''}`;
       groups.set(g, [...(groups.get(g) ?? []), r]);
     }
-    const out = new Map<number, string>();
+    const out = new Map<number, { reason: string; sinceMs: number }>();
     for (const g of groups.values()) {
       const first = g[0];
       const blocked = await collab.suppressions.checkBatch(first.account_id, [...new Set(g.map((r) => r.rcpt_key))], {
@@ -41,7 +41,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       });
       for (const r of g) {
         const b = blocked.get(r.rcpt_key);
-        if (b) out.set(Number(r.id), `suppressed:${b.reason}`);
+        if (b) out.set(Number(r.id), { reason: `suppressed:${b.reason}`, sinceMs: b.createdAt ? deps.clock.now() - b.createdAt : 0 });
       }
     }
     return out;
@@ -95,10 +95,11 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       const records: AttemptRecord[] = [];
       const toSend: MessageRow[] = [];
       for (const r of claimed) {
-        const reason = skipped.get(Number(r.id));
-        if (!reason) toSend.push(r);
-        else records.push({ id: r.id, status: 'skipped', reason, lastReply: null, event: {
-          account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(), data: JSON.stringify({ reason, at: 'send' }),
+        const skip = skipped.get(Number(r.id));
+        if (!skip) toSend.push(r);
+        else records.push({ id: r.id, status: 'skipped', reason: skip.reason, lastReply: null, event: {
+          account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(),
+          data: JSON.stringify({ reason: skip.reason, at: 'send', since_block_ms: skip.sinceMs }),
         } });
       }
       await builder.prefetch(toSend);

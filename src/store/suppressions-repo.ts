@@ -28,7 +28,7 @@ export function suppressionsRepo({ db, dialect }: Db) {
     /** Every entry for a batch of keys: one query per batch, never per recipient. */
     forKeys: (accountId: string, keys: string[]) =>
       keys.length
-        ? db.selectFrom('suppressions').select(['address_key', 'scope', 'list_id', 'reason'])
+        ? db.selectFrom('suppressions').select(['address_key', 'scope', 'list_id', 'reason', 'created_at'])
           .where('account_id', '=', accountId).where('address_key', 'in', keys).execute()
         : Promise.resolve([]),
     entries: (accountId: string, key: string) =>
@@ -48,6 +48,14 @@ export function suppressionsRepo({ db, dialect }: Db) {
       if (f.after) q = q.where('id', '>', f.after);
       return q.orderBy('id').limit(f.limit).execute();
     },
+    /** Unsubscribes ('add' with reason unsubscribe) per day and list since `from`. */
+    unsubscribesByDay: (accountId: string, from: number) =>
+      db.selectFrom('suppression_history').select(['list_id', 'created_at']).where('account_id', '=', accountId)
+        .where('action', '=', 'add').where('reason', '=', 'unsubscribe').where('created_at', '>=', from).execute(),
+    /** Skip events caused by unsubscribes since `from` (their data holds how long after the unsubscribe). */
+    skipEvents: (accountId: string, from: number) =>
+      db.selectFrom('events').select(['data']).where('account_id', '=', accountId).where('type', '=', 'skipped')
+        .where('created_at', '>=', from).where('data', 'like', '%suppressed:unsubscribe%').execute(),
     counts: (accountId: string) =>
       db.selectFrom('suppressions').select(['reason', (eb) => eb.fn.countAll<number>().as('n')]).where('account_id', '=', accountId).groupBy('reason').execute(),
   };

@@ -36,6 +36,9 @@ export const suppressionRoutes: RouteModule = async (app, { core, deps }) => {
   });
   app.get('/v1/suppressions/counts', { config: { scope: 'read' }, schema: { tags: ['suppressions'] } },
     async (req) => core.suppressions.counts(principalOf(req).accountId));
+  app.get('/v1/suppressions/stats', {
+    config: { scope: 'read' }, schema: { tags: ['suppressions'], querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 400 })) }) },
+  }, async (req) => core.suppressions.unsubscribeStats(principalOf(req).accountId, req.query.days ?? 30));
   app.get('/v1/suppressions/export.csv', { config: { scope: 'read' }, schema: { tags: ['suppressions'], querystring: Filter } }, async (req, reply) => {
     const out = new PassThrough();
     const q = req.query;

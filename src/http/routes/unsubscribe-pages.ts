@@ -18,7 +18,7 @@ const ctxOf = (req: FastifyRequest) => ({ ip: req.ip, userAgent: String(req.head
  * type, any or no body) suppresses and answers 200 after the commit; GET/HEAD only show pages;
  * no auth, no CSRF, no cookies, no redirects (trailing slash included); invalid tokens are 404.
  */
-export const unsubscribeRoutes: RouteModule = async (app, { core, deps }) => {
+export const unsubscribeRoutes: RouteModule = async (app, { core, deps, metrics }) => {
   const unsub = unsubscribeCore(deps, core.suppressions);
   const action = (req: Req) => `/u/${encodeURIComponent(req.params.token)}`;
   const html = (reply: FastifyReply, status: number, body: string) => base(reply).status(status).type('text/html; charset=utf-8').send(body);
@@ -35,6 +35,7 @@ export const unsubscribeRoutes: RouteModule = async (app, { core, deps }) => {
       scope.post<{ Params: { token: string } }>(path, pub, async (req, reply) => {
         const t = await unsub.unsubscribe(req.params.token, ctxOf(req));
         if (!t) return base(reply).status(404).type('text/plain; charset=utf-8').send('Not found\n');
+        metrics.unsubscribes.inc({ via: 'one-click' });
         // Browsers submitting the confirmation form get a page; mail clients get a short text.
         if (String(req.headers.accept ?? '').includes('text/html')) return html(reply, 200, donePage(pageLang(req.headers['accept-language']), t, action(req)));
         return base(reply).status(200).type('text/plain; charset=utf-8').send('Unsubscribed\n');
