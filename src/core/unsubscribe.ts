@@ -22,10 +22,11 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
   const keys = tokenKeys(deps.masterKey);
   const repo = unsubscribeRepo(deps.store);
 
-  async function resolve(token: string): Promise<UnsubscribeTarget | null> {
+  /** Resolves a token; `names` adds the account and list names the pages show (not needed by POST). */
+  async function resolve(token: string, names = true): Promise<UnsubscribeTarget | null> {
     const p = verifyUnsubscribeToken(keys, token);
     if (!p) return null;
-    const account = await repo.account(p.accountId);
+    const account = names ? await repo.account(p.accountId) : { name: '' };
     if (!account) return null;
     let address: string;
     let addressKey: string;
@@ -39,16 +40,15 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
       if (!m) return null;
       [address, addressKey, contactId] = [m.rcpt, m.rcpt_key, m.contact_id ? Number(m.contact_id) : null];
     }
-    const lists = await repo.lists(p.accountId);
-    const list = lists.find((l) => l.id === p.listId);
+    const list = names ? (await repo.lists(p.accountId)).find((l) => l.id === p.listId) : undefined;
     return { accountId: p.accountId, accountName: account.name, listId: p.listId, listName: list?.name ?? null, address, addressKey, contactId };
   }
 
   return {
     resolve,
     /** Suppresses the token's (list, recipient) and commits before returning (R-UNSUB-4, R-UNSUB-9). Idempotent. */
-    async unsubscribe(token: string, ctx: Omit<ChangeContext, 'source'> & { source?: string }): Promise<UnsubscribeTarget | null> {
-      const t = await resolve(token);
+    async unsubscribe(token: string, ctx: Omit<ChangeContext, 'source'> & { source?: string; names?: boolean }): Promise<UnsubscribeTarget | null> {
+      const t = await resolve(token, ctx.names ?? true);
       if (!t) return null;
       await suppressions.add(t.accountId, [{ address: t.address, scope: t.listId ? 'list' : 'account', listId: t.listId || undefined, reason: 'unsubscribe' }], { source: ctx.source ?? 'one-click', ip: ctx.ip, userAgent: ctx.userAgent });
       if (t.contactId && t.listId) await repo.markUnsubscribed(t.accountId, t.contactId, t.listId, deps.clock.now());

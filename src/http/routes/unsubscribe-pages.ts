@@ -33,11 +33,12 @@ export const unsubscribeRoutes: RouteModule = async (app, { core, deps, metrics 
 
     for (const path of ['/u/:token', '/u/:token/']) {
       scope.post<{ Params: { token: string } }>(path, pub, async (req, reply) => {
-        const t = await unsub.unsubscribe(req.params.token, ctxOf(req));
+        const wantsPage = String(req.headers.accept ?? '').includes('text/html');
+        const t = await unsub.unsubscribe(req.params.token, { ...ctxOf(req), names: wantsPage });
         if (!t) return base(reply).status(404).type('text/plain; charset=utf-8').send('Not found\n');
         metrics.unsubscribes.inc({ via: 'one-click' });
         // Browsers submitting the confirmation form get a page; mail clients get a short text.
-        if (String(req.headers.accept ?? '').includes('text/html')) return html(reply, 200, donePage(pageLang(req.headers['accept-language']), t, action(req)));
+        if (wantsPage) return html(reply, 200, donePage(pageLang(req.headers['accept-language']), t, action(req)));
         return base(reply).status(200).type('text/plain; charset=utf-8').send('Unsubscribed\n');
       });
       scope.get<{ Params: { token: string } }>(path, pub, async (req, reply) => {

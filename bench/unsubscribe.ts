@@ -1,0 +1,71 @@
+/**
+ * bench/unsubscribe: one-click POSTs (each suppression committed before its reply) against the
+ * real app on SQLite, beside a bare Fastify POST route in the same run, then a fixed-rate run
+ * at 1,000 req/s for latency. Run: npx tsx bench/unsubscribe.ts [--seconds S] [--tokens N]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { createApp } from '../src/app/create-app.js';
+import { defaultConfig } from '../src/config/defaults.js';
+import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
+import { arg, printTable, writeResult } from './lib.js';
+
+const SECONDS = arg('seconds', 10);
+const TOKENS = arg('tokens', 20_000);
+const BODY = 'List-Unsubscribe=One-Click';
+const HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
+
+async function run(url: string, paths: string[], opts: { connections: number; rate?: number }) {
+  let i = 0;
+  const r = await autocannon({
+    url, duration: SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS,
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
+  } as never);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tegami-bench-unsub-'));
+const config = defaultConfig();
+config.database.url = `sqlite:${join(dir, 'tegami.db')}`;
+Object.assign(config.http, { port: 0, publicUrl: 'https://mail.bench.example' });
+const masterKey = Buffer.alloc(32, 3);
+const app = await createApp(config, ['api'], { log: pino({ level: 'silent' }), masterKey });
+const acc = await app.core.accounts.createAccount('bench');
+const list = await app.core.lists.create(acc.id, { name: 'news' });
+const db = app.deps.store.db;
+const now = Date.now();
+const ids: number[] = [];
+for (let i = 0; i < TOKENS; i += 1000) {
+  const rows = await db.insertInto('contacts').values(Array.from({ length: Math.min(1000, TOKENS - i) }, (_, j) => ({
+    account_id: acc.id, address: `r${i + j}@bench.example`, address_key: `r${i + j}@bench.example`, attributes: '{}', created_at: now, updated_at: now,
+  }))).returning('id').execute();
+  ids.push(...rows.map((r) => Number(r.id)));
+}
+const keys = tokenKeys(masterKey);
+const paths = ids.map((id) => `/u/${createUnsubscribeToken(keys, { accountId: acc.id, listId: list.id, subject: 'c', subjectId: id, issuedAt: 1 })}`);
+
+const bare = Fastify({ maxParamLength: 500 });
+// Same body handling as tegami's route: read any body raw, ignore it.
+bare.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_r, body, done) => done(null, body));
+bare.post('/u/:token', async () => 'Unsubscribed\n');
+const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+
+const b = await run(bareUrl, paths, { connections: 50 });
+const t = await run(app.url!, paths, { connections: 50 });
+const fixed = await run(app.url!, paths, { connections: 20, rate: 1000 });
+const committed = Number((await db.selectFrom('suppressions').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+await bare.close();
+await app.stop();
+rmSync(dir, { recursive: true, force: true });
+
+printTable([
+  { run: 'tegami POST /u/TOKEN (commit before reply)', 'req/s': Math.round(t.rps), 'p50 ms': t.p50, 'p99 ms': t.p99, errors: t.errors },
+  { run: 'baseline: bare Fastify POST route', 'req/s': Math.round(b.rps), 'p50 ms': b.p50, 'p99 ms': b.p99, errors: b.errors },
+  { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors },
+]);
+console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); distinct suppressions committed: ${committed}`);
+writeResult('unsubscribe', { seconds: SECONDS, tegami: t, bare: b, fixedRate1000: fixed, ratio: t.rps / b.rps, committed });
