@@ -24,7 +24,7 @@ export async function buildApp(deps: Deps, core: Core, opts: BuildAppOptions = {
     bodyLimit: deps.config.http.bodyLimitBytes,
     trustProxy: true,
     // Unsubscribe tokens are long path parameters (the default limit of 100 answers 414).
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const metrics = createMetrics();
