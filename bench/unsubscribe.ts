@@ -3,7 +3,7 @@
  * real app on SQLite, beside a bare Fastify POST route in the same run, then a fixed-rate run
  * at 1,000 req/s for latency. Run: npx tsx bench/unsubscribe.ts [--seconds S] [--tokens N]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -19,11 +19,11 @@ const TOKENS = arg('tokens', 20_000);
 const BODY = 'List-Unsubscribe=One-Click';
 const HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
 
-async function run(url: string, paths: string[], opts: { connections: number; rate?: number }) {
-  let i = 0;
+/** Load from a worker thread, so the generator does not share the server's event loop. */
+async function run(url: string, _paths: string[], opts: { connections: number; rate?: number }) {
   const r = await autocannon({
-    url, duration: SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS,
-    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
+    url, duration: SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS, workers: 1,
+    requests: [{ setupRequest: new URL('./unsubscribe-setup.cjs', import.meta.url).pathname }],
   } as never);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total };
 }
@@ -48,6 +48,8 @@ for (let i = 0; i < TOKENS; i += 1000) {
 const keys = tokenKeys(masterKey);
 const paths = ids.map((id) => `/u/${createUnsubscribeToken(keys, { accountId: acc.id, listId: list.id, subject: 'c', subjectId: id, issuedAt: 1 })}`);
 
+process.env.TEGAMI_BENCH_PATHS = join(dir, 'paths.txt');
+writeFileSync(process.env.TEGAMI_BENCH_PATHS, paths.join('\n'));
 const bare = Fastify({ maxParamLength: 500 });
 // Same body handling as tegami's route: read any body raw, ignore it.
 bare.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_r, body, done) => done(null, body));

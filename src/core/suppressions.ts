@@ -13,6 +13,9 @@ export interface SuppressionEntryInput {
   listId?: string;
   reason: SuppressionReason | string;
   note?: string;
+  /** Per-entry request evidence when one batch carries several requests (group commit). */
+  ip?: string;
+  userAgent?: string;
 }
 
 /** Who or what made a change: recorded with every entry and history row. */
@@ -35,7 +38,7 @@ export function suppressionsCore(deps: Deps) {
     const p = tryParseAddress(e.address);
     if (!p.ok && e.reason !== 'invalid') fail('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
     const key = p.ok ? p.value.key : e.address.trim().toLowerCase();
-    return { key, scope: e.scope, listId: e.scope === 'list' ? e.listId! : '', reason: e.reason, note: e.note ?? null };
+    return { key, scope: e.scope, listId: e.scope === 'list' ? e.listId! : '', reason: e.reason, note: e.note ?? null, ip: e.ip, userAgent: e.userAgent };
   }
 
   /** Adds entries in one transaction: ledger, history, and the skip of queued mail (R-UNSUB-9). */
@@ -45,11 +48,11 @@ export function suppressionsCore(deps: Deps) {
     const r = suppressionsRepo(store);
     const inserted = await r.insertNew(rows.map((e) => ({
       account_id: accountId, address_key: e.key, scope: e.scope, list_id: e.listId, reason: e.reason, source: ctx.source,
-      note: e.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: now,
+      note: e.note, ip: e.ip ?? ctx.ip ?? null, user_agent: e.userAgent ?? ctx.userAgent ?? null, created_at: now,
     })));
     await r.history(inserted.map((e) => ({
       account_id: accountId, address_key: e.address_key, action: 'add', scope: e.scope, list_id: e.list_id, reason: e.reason,
-      source: ctx.source, note: e.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: now,
+      source: ctx.source, note: e.note, ip: e.ip, user_agent: e.user_agent, created_at: now,
     })));
     await skipPendingFor(store, accountId, inserted, now);
     return { added: inserted.length, existing: rows.length - inserted.length };

@@ -1,7 +1,8 @@
 import type { Deps } from '../app/deps.js';
-import { tokenKeys, verifyUnsubscribeToken } from '../domain/unsubscribe-token.js';
+import { tokenKeys, verifyUnsubscribeToken, type UnsubscribePayload } from '../domain/unsubscribe-token.js';
+import { groupCommit } from './group-commit.js';
 import { unsubscribeRepo } from '../store/unsubscribe-repo.js';
-import type { ChangeContext, SuppressionsCore } from './suppressions.js';
+import type { ChangeContext, SuppressionEntryInput, SuppressionsCore } from './suppressions.js';
 
 /** What a valid token points at. */
 export interface UnsubscribeTarget {
@@ -44,15 +45,55 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
     return { accountId: p.accountId, accountName: account.name, listId: p.listId, listName: list?.name ?? null, address, addressKey, contactId };
   }
 
+  type Item = { p: UnsubscribePayload; source: string; ip?: string; userAgent?: string };
+  const committer = groupCommit<Item, UnsubscribeTarget | null>(async (items) => {
+    const contacts = new Map((await repo.contacts(items.filter((i) => i.p.subject === 'c').map((i) => i.p.subjectId))).map((c) => [Number(c.id), c]));
+    const messages = new Map((await repo.messages(items.filter((i) => i.p.subject === 'm').map((i) => i.p.subjectId))).map((m) => [Number(m.id), m]));
+    const targets: Array<UnsubscribeTarget | null> = items.map(({ p }) => {
+      const row = p.subject === 'c' ? contacts.get(p.subjectId) : messages.get(p.subjectId);
+      // The subject must belong to the token's account (isolation); otherwise 404.
+      if (!row || row.account_id !== p.accountId) return null;
+      const [address, addressKey] = 'address' in row ? [row.address, row.address_key] : [row.rcpt, row.rcpt_key];
+      const contactId = 'address' in row ? Number(row.id) : row.contact_id ? Number(row.contact_id) : null;
+      return { accountId: p.accountId, accountName: '', listId: p.listId, listName: null, address, addressKey, contactId };
+    });
+    const now = deps.clock.now();
+    await deps.store.db.transaction().execute(async (tx) => {
+      const txStore = { ...deps.store, db: tx };
+      const groups = new Map<string, SuppressionEntryInput[]>();
+      items.forEach((it, i) => {
+        const t = targets[i];
+        if (!t) return;
+        const k = `${t.accountId}\u0000${it.source}`;
+        groups.set(k, [...(groups.get(k) ?? []), { address: t.address, scope: t.listId ? 'list' : 'account', listId: t.listId || undefined, reason: 'unsubscribe', ip: it.ip, userAgent: it.userAgent }]);
+      });
+      for (const [k, entries] of groups) {
+        const [accountId, source] = k.split('\u0000');
+        await suppressions.addIn(txStore, accountId, entries, { source });
+      }
+      const marks = new Map<string, number[]>();
+      for (const t of targets) if (t?.contactId && t.listId) marks.set(`${t.accountId}\u0000${t.listId}`, [...(marks.get(`${t.accountId}\u0000${t.listId}`) ?? []), t.contactId]);
+      for (const [k, ids] of marks) {
+        const [accountId, listId] = k.split('\u0000');
+        await unsubscribeRepo(txStore).markUnsubscribed(accountId, ids, listId, now);
+      }
+    });
+    return targets;
+  });
+
   return {
     resolve,
-    /** Suppresses the token's (list, recipient) and commits before returning (R-UNSUB-4, R-UNSUB-9). Idempotent. */
+    /**
+     * Suppresses the token's (list, recipient) and commits before returning (R-UNSUB-4, R-UNSUB-9).
+     * Concurrent requests share one transaction (group commit); each answers after its commit.
+     * Idempotent.
+     */
     async unsubscribe(token: string, ctx: Omit<ChangeContext, 'source'> & { source?: string; names?: boolean }): Promise<UnsubscribeTarget | null> {
-      const t = await resolve(token, ctx.names ?? true);
-      if (!t) return null;
-      await suppressions.add(t.accountId, [{ address: t.address, scope: t.listId ? 'list' : 'account', listId: t.listId || undefined, reason: 'unsubscribe' }], { source: ctx.source ?? 'one-click', ip: ctx.ip, userAgent: ctx.userAgent });
-      if (t.contactId && t.listId) await repo.markUnsubscribed(t.accountId, t.contactId, t.listId, deps.clock.now());
-      return t;
+      const p = verifyUnsubscribeToken(keys, token);
+      if (!p) return null;
+      const done = await committer.submit({ p, source: ctx.source ?? 'one-click', ip: ctx.ip, userAgent: ctx.userAgent });
+      if (!done) return null;
+      return ctx.names === false ? done : resolve(token);
     },
     /** "Unsubscribed by mistake": the recipient removes the entry themselves. */
     async resubscribe(token: string, ctx: Omit<ChangeContext, 'source'>): Promise<UnsubscribeTarget | null> {
