@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messagesRepo } from '../src/store/messages-repo.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/dialects.js';
+import { seedList } from './helpers/fixtures.js';
+
+describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issue 3)', (dialect) => {
+  let t: TestApp;
+  let listId: string;
+  const captured = async () => (await t.db.db.selectFrom('captured').select('rcpt_to').execute()).map((r) => r.rcpt_to);
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { roles: ['api', 'worker'] });
+    await t.core.domains.addDomain(t.accountId, 'example.com', { unsubscribeHost: 'unsub.example.com' });
+    listId = (await seedList(t.db.db, t.accountId, 'Life', Array.from({ length: 12 }, (_, i) => `p${i}@example.org`))).id;
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('pauses, resumes and cancels; paused mail is not sent; cancelled mail is skipped', async () => {
+    const tpl = await t.api('POST', '/v1/templates', { name: 'T', subject: 'Hi {{ email }}', text: 'Body {{ unsubscribe_url }}' });
+    expect(tpl.status).toBe(201);
+    const c = await t.api('POST', '/v1/campaigns', { name: 'L', list_ids: [listId], from: 'news@example.com', template_id: tpl.json.id });
+    expect(c.status).toBe(201);
+    expect((await t.api('POST', `/v1/campaigns/${c.json.id}/resume`)).json.error.code).toBe('E_STATE');
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    await t.sending!.planner.tick();
+    expect((await t.api('POST', `/v1/campaigns/${c.json.id}/pause`)).json.status).toBe('paused');
+    await t.sending!.drain();
+    expect(await captured()).toHaveLength(0);
+    expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ paused: 12, sent: 0 });
+    expect((await t.api('POST', `/v1/campaigns/${c.json.id}/resume`)).json.status).toBe('running');
+    await t.sending!.drain();
+    expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ status: 'sent', sent: 12 });
+    const raw = Buffer.from((await t.db.db.selectFrom('captured').select('raw').limit(1).executeTakeFirstOrThrow()).raw).toString();
+    expect(raw).toMatch(/List-Unsubscribe: <https:\/\/unsub\.example\.com\/u\//); // the domain's own unsubscribe host
+    const c2 = await t.api('POST', '/v1/campaigns', { name: 'L2', list_ids: [listId], from: 'news@example.com', subject: 'S', text: 'T' });
+    await t.api('POST', `/v1/campaigns/${c2.json.id}/schedule`, {});
+    await t.sending!.planner.tick();
+    expect((await t.api('POST', `/v1/campaigns/${c2.json.id}/cancel`)).json.status).toBe('cancelled');
+    await t.sending!.drain();
+    expect((await t.api('GET', `/v1/campaigns/${c2.json.id}/progress`)).json).toMatchObject({ status: 'cancelled', sent: 0, skipped_by_reason: { cancelled: 12 } });
+    expect((await t.api('POST', `/v1/campaigns/${c2.json.id}/cancel`)).json.error.code).toBe('E_STATE');
+  });
+
+  it('re-claims the messages of a crashed worker after the lease expires', async () => {
+    const r = await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: ['lease@example.net'], subject: 'x', text: 'y', category: 'transactional' });
+    const repo = messagesRepo(t.db);
+    const claimed = await repo.claimDue('crashed-worker', t.clock.now(), 120_000, 100);
+    expect(claimed.map((m) => m.id)).toContain(r.json.messages[0].id);
+    await t.sending!.drain(); // the lease still holds: nothing to do
+    expect(await captured()).not.toContain('lease@example.net');
+    t.clock.advance(121_000);
+    await t.sending!.drain();
+    expect(await captured()).toContain('lease@example.net');
+    const m = await t.api('GET', `/v1/messages/${r.json.messages[0].id}`);
+    expect(m.json.status).toBe('sent');
+  });
+
+  it('filters the send log by campaign, recipient and status', async () => {
+    const byRcpt = await t.api('GET', '/v1/messages?recipient=P3@example.org');
+    expect(byRcpt.json.items.length).toBeGreaterThanOrEqual(2);
+    expect(byRcpt.json.items.every((m: { to: string }) => m.to === 'p3@example.org')).toBe(true);
+    const skipped = await t.api('GET', '/v1/messages?status=skipped&limit=5');
+    expect(skipped.json.items).toHaveLength(5);
+    expect(skipped.json.next_cursor).not.toBeNull();
+  });
+
+  it('refuses oversized attachments and non-https unsubscribe bases with clear codes', async () => {
+    const big = Buffer.alloc(11 * 1024 * 1024, 1).toString('base64');
+    const r = await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: ['a@example.net'], subject: 'x', text: 'y', category: 'transactional', attachments: [{ filename: 'a.bin', content_type: 'application/octet-stream', content: big }] });
+    expect([r.status, r.json.error.code]).toEqual([413, 'E_TOO_LARGE']);
+    await t.core.domains.addDomain(t.accountId, 'plain.example');
+    t.deps.config.http.publicUrl = 'http://localhost:8025';
+    try {
+      const s = await t.api('POST', '/v1/messages', { from: 'n@plain.example', to: ['a@example.net'], subject: 'x', text: 'y', category: 'subscription', list_id: listId });
+      expect([s.status, s.json.error.code]).toEqual([422, 'E_UNSUBSCRIBE_URL']);
+    } finally {
+      t.deps.config.http.publicUrl = 'https://mail.tegami.test';
+    }
+  });
+});
