@@ -7,10 +7,10 @@ import { parseMailbox } from '../domain/address.js';
 import { validateExtraHeaders } from '../domain/headers.js';
 import { campaignsRepo, type CampaignRow } from '../store/campaigns-repo.js';
 import { messagesRepo } from '../store/messages-repo.js';
-import { templatesRepo } from '../store/templates-repo.js';
 import { checkTemplateSyntax } from '../render/template-check.js';
 import type { SendCollaborators } from './send-collaborators.js';
 import { unsubscribeBase } from './unsubscribe-base.js';
+import { contentFromInput } from './content-source.js';
 
 /** The body of `POST /v1/campaigns`. */
 export interface CampaignInput {
@@ -36,7 +36,6 @@ export const FINAL = ['sent', 'cancelled'];
 export function campaignsCore(deps: Deps, collab: SendCollaborators) {
   const repo = campaignsRepo(deps.store);
   const msgs = messagesRepo(deps.store);
-  const templates = templatesRepo(deps.store);
   const now = () => deps.clock.now();
 
   async function must(accountId: string, id: string): Promise<CampaignRow> {
@@ -58,17 +57,7 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
       if (!ids.length) fail('E_LIST_REQUIRED');
       const found = await repo.listsByIds(accountId, ids);
       if (found.length !== ids.length) fail('E_NOT_FOUND', 'list not found');
-      let { subject, html = null, text = null } = input;
-      if (input.template_id) {
-        const t = await templates.get(accountId, input.template_id);
-        if (!t) fail('E_NOT_FOUND', 'template not found');
-        subject ??= t.subject;
-        html ??= t.html;
-        text ??= t.text;
-      }
-      if (!subject) fail('E_VALIDATION', 'subject is required');
-      if (/[\r\n]/.test(subject)) fail('E_HEADER_INJECTION', 'subject: CR or LF is not allowed');
-      if (!html && !text) fail('E_VALIDATION', 'html or text (or a template) is required');
+      const { subject, html, text } = await contentFromInput(deps.store, accountId, input);
       for (const [f, v] of Object.entries({ subject, html, text })) if (v) checkTemplateSyntax(f, v);
       const headers = validateExtraHeaders(input.headers ?? {});
       const content = {

@@ -8,8 +8,8 @@ import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import { idempotencyRepo } from '../store/idempotency-repo.js';
 import { validateContentFields, validateRecipients, type MessageContent, type SendMessageInput } from './message-input.js';
 import type { SendCollaborators } from './send-collaborators.js';
-import { templatesRepo } from '../store/templates-repo.js';
 import { unsubscribeBase } from './unsubscribe-base.js';
+import { contentFromInput } from './content-source.js';
 
 /** What `POST /v1/messages` answers: one entry per recipient. */
 export interface SubmitResult {
@@ -25,7 +25,6 @@ export function newMessageId(accountId: string, domain: string): string {
 export function messagesCore(deps: Deps, collab: SendCollaborators) {
   const repo = messagesRepo(deps.store);
   const lists = campaignsRepo(deps.store);
-  const templates = templatesRepo(deps.store);
   const idem = idempotencyRepo(deps.store);
 
   async function build(accountId: string, input: SendMessageInput) {
@@ -43,18 +42,7 @@ export function messagesCore(deps: Deps, collab: SendCollaborators) {
       if (!l) fail('E_NOT_FOUND', 'list not found');
       listId = l.id;
     }
-    let subject = input.subject;
-    let html = input.html ?? null;
-    let text = input.text ?? null;
-    if (input.template_id) {
-      const t = await templates.get(accountId, input.template_id);
-      if (!t) fail('E_NOT_FOUND', 'template not found');
-      subject ??= t.subject;
-      html ??= t.html;
-      text ??= t.text;
-    }
-    if (subject === undefined || subject === '') fail('E_VALIDATION', 'subject is required');
-    if (!html && !text) fail('E_VALIDATION', 'html or text (or a template) is required');
+    const { subject, html, text } = await contentFromInput(deps.store, accountId, input);
     const headers = validateExtraHeaders(input.headers ?? {});
     const content: MessageContent = {
       kind: 'api', from: { name: from.name, address: from.address }, replyTo: replyTo ? replyTo.address : null,
