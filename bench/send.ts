@@ -30,7 +30,7 @@ async function tegami(sinkPort: number) {
   config.http.publicUrl = 'https://mail.bench.example';
   config.transport.kind = 'smtp';
   Object.assign(config.transport.smtp, { host: '127.0.0.1', port: sinkPort, requireTls: false, maxConnections: 10 });
-  Object.assign(config.worker, { batchSize: 500, concurrency: 50 });
+  Object.assign(config.worker, { batchSize: 500, concurrency: 50, renderThreads: arg('threads', config.worker.renderThreads) });
   const app = await createApp(config, ['worker'], { log: pino({ level: 'warn' }), masterKey: Buffer.alloc(32, 7), startLoops: false, listen: false });
   const { core, deps } = app;
   const acc = await core.accounts.createAccount('bench');

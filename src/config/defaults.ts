@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Config } from './schema.js';
 
 /** Defaults: SQLite under ./data, capture transport, everything on loopback. */
@@ -21,7 +22,7 @@ export function defaultConfig(): Config {
       mx: { ehloName: '', port: 25 },
       timeoutMs: 60_000,
     },
-    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, pollMs: 250, retryHours: 120 },
+    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, pollMs: 250, retryHours: 120, renderThreads: Math.min(4, availableParallelism()) },
     limits: { attachmentBytes: 10 * 1024 * 1024, messageBytes: 25 * 1024 * 1024 },
     dns: { spfInclude: '', sendingIps: '' },
     log: { level: 'info' },

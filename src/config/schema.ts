@@ -55,6 +55,8 @@ export const ConfigSchema = Type.Object({
     leaseSeconds: Type.Integer({ minimum: 5 }),
     concurrency: Type.Integer({ minimum: 1, maximum: 500 }),
     pollMs: Type.Integer({ minimum: 10 }),
+    /** Worker threads that render and DKIM-sign (0 = in the main thread). */
+    renderThreads: Type.Integer({ minimum: 0, maximum: 64 }),
     /** Give up retrying 4xx after this many hours (R-BNC-3: at least 4-5 days). */
     retryHours: Type.Integer({ minimum: 1 }),
   }),

@@ -8,7 +8,8 @@ import { campaignsRepo } from '../store/campaigns-repo.js';
 import { unsubscribeBase } from '../core/unsubscribe-base.js';
 import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import type { Envelope } from '../transport/types.js';
-import { renderForRecipient, type RenderSpec } from '../render/render-message.js';
+import type { RenderSpec } from '../render/render-message.js';
+import { createRenderPool } from '../render/render-pool.js';
 import type { SigningKeys } from '../render/dkim.js';
 
 /** Bytes and envelope of one message, ready for a transport. */
@@ -19,6 +20,8 @@ export interface BuiltMessage {
 
 /** Turns a message row into signed bytes; caches per content, campaign, domain and list. */
 export interface MessageBuilder {
+  /** Stops the render threads. */
+  close(): Promise<void>;
   /** Loads what a batch needs in one query each (contact attributes), before build(). */
   prefetch(rows: MessageRow[]): Promise<void>;
   build(row: MessageRow): Promise<BuiltMessage>;
@@ -45,6 +48,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
   const msgs = messagesRepo(deps.store);
   const campaigns = campaignsRepo(deps.store);
   const keys = tokenKeys(deps.masterKey);
+  const pool = createRenderPool(deps.config.worker.renderThreads);
   const vkey = verpKey(deps.masterKey);
   const contents = boundedCache<number, MessageContent>(256);
   const specs = boundedCache<string, MessageContent>(64);
@@ -80,6 +84,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
   };
 
   return {
+    close: () => pool.close(),
     async prefetch(rows) {
       const ids = [...new Set(rows.filter((r) => r.contact_id).map((r) => Number(r.contact_id)))];
       attributes = await msgs.contactAttributes(ids);
@@ -110,7 +115,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
         const base = unsubscribeBase(deps.config, domain);
         unsubscribe = { url: `${base}/u/${token}`, mailto: `mailto:u+${token}@${domain.return_path_domain}?subject=unsubscribe`, preferencesUrl: `${base}/u/${token}/preferences` };
       }
-      const raw = await renderForRecipient({
+      const raw = await pool.render({
         cacheKey: row.content_id ? `content:${row.content_id}` : `campaign:${row.campaign_id}`,
         content, recipient: { address: row.rcpt, attributes: attrs }, messageId: row.message_id, date: new Date(deps.clock.now()),
         list: list ? { name: list.name, label: list.label, namespace: domain.name } : null,

@@ -51,6 +51,7 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
       const released = await worker.release();
       if (released) log.info({ released }, 'released leases');
       await transport.close();
+      await builder.close();
     },
   };
 }
