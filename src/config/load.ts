@@ -108,3 +108,8 @@ export function redactConfig(cfg: Config): Obj {
     );
   return walk(cfg as unknown as Obj);
 }
+
+/** A password given for `tegami user create` through TEGAMI_NEW_PASSWORD (kept out of argv and shell history). */
+export function newUserPasswordFromEnv(env: Record<string, string | undefined> = process.env): string | undefined {
+  return env.TEGAMI_NEW_PASSWORD || undefined;
+}

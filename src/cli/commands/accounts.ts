@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Role, Scope } from '../../core/accounts.js';
+import { newUserPasswordFromEnv } from '../../config/load.js';
 import { output, resolveAccount, withCore } from '../context.js';
 
 /** `account create`, `user create`, `apikey create|list|revoke`. */
@@ -19,9 +20,10 @@ export function register(program: Command): void {
     .option('--account <id>', 'account id').option('--role <role>', 'admin | editor | viewer', 'viewer')
     .action(async (email: string, o: { account?: string; role: Role }) => {
       const { randomToken } = await import('../../domain/ids.js');
-      const password = process.env.TEGAMI_NEW_PASSWORD || randomToken(15);
+      const given = newUserPasswordFromEnv();
+      const password = given ?? randomToken(15);
       const u = await withCore(program, async (core) => core.accounts.createUser(await resolveAccount(core, o.account), email, password, o.role));
-      output(program, { ...u, password: process.env.TEGAMI_NEW_PASSWORD ? '(as given)' : password });
+      output(program, { ...u, password: given ? '(as given)' : password });
     });
 
   const key = program.command('apikey').description('API keys');
