@@ -20,7 +20,7 @@ async function serve(program: Command, roles: Role[], first: boolean): Promise<v
     const b = await bootstrap(app.core);
     const url = config.http.publicUrl;
     process.stdout.write(`\ntegami is running (roles: ${roles.join(', ')}, database: ${app.deps.store.dialect})\n`);
-    process.stdout.write(`  console:  ${url}/\n  API:      ${url}/v1  (OpenAPI: ${url}/v1/openapi.json)\n`);
+    process.stdout.write(`  console:  ${url}/  (landing page; the web console is not built yet)\n  API:      ${url}/v1  (OpenAPI: ${url}/v1/openapi.json)\n`);
     if (b.created) {
       process.stdout.write(`\nFirst start: an account, a console user and an API key were created. They are shown only now:\n`);
       process.stdout.write(`  login:    ${b.login!.email}\n  password: ${b.login!.password}\n  API key:  ${b.apiKey}\n\n`);
