@@ -21,6 +21,12 @@ describe.each(DIALECTS)('suppression ledger on %s (issue 4)', (dialect) => {
     expect(g.json.history.map((h: { action: string }) => h.action)).toEqual(['add']);
   });
 
+  it('adds 10,000 entries in one call (chunked under the SQL variable limit)', async () => {
+    const entries = Array.from({ length: 10_000 }, (_, i) => ({ address: `many${i}@chunk.example.jp`, scope: 'account', reason: 'manual' }));
+    expect((await t.api('POST', '/v1/suppressions', { entries })).json).toEqual({ added: 10_000, existing: 0 });
+    await t.db.db.deleteFrom('suppressions').where('address_key', 'like', 'many%').execute();
+  });
+
   it('decides what blocks transactional mail: a newsletter unsubscribe never blocks a password reset', async () => {
     await t.core.suppressions.add(t.accountId, [
       { address: 'unsub@example.jp', scope: 'account', reason: 'unsubscribe' },

@@ -3,6 +3,8 @@ import type { Db } from './db.js';
 import { escapeLike } from './dialect.js';
 import type { SuppressionHistoryTable, SuppressionsTable } from './types.js';
 
+const CHUNK = 500;
+
 /** A ledger entry. */
 export type SuppressionRow = Selectable<SuppressionsTable>;
 
@@ -16,11 +18,17 @@ export function suppressionsRepo({ db, dialect }: Db) {
   return {
     /** Inserts entries that do not exist yet; returns the ones inserted. */
     async insertNew(rows: Insertable<SuppressionsTable>[]): Promise<SuppressionRow[]> {
-      if (!rows.length) return [];
-      return db.insertInto('suppressions').values(rows)
-        .onConflict((oc) => oc.columns(['account_id', 'address_key', 'scope', 'list_id']).doNothing()).returningAll().execute();
+      const out: SuppressionRow[] = [];
+      // Chunks keep every statement under SQLite's limit of 32,766 bound variables.
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        out.push(...await db.insertInto('suppressions').values(rows.slice(i, i + CHUNK))
+          .onConflict((oc) => oc.columns(['account_id', 'address_key', 'scope', 'list_id']).doNothing()).returningAll().execute());
+      }
+      return out;
     },
-    history: (rows: Insertable<SuppressionHistoryTable>[]) => (rows.length ? db.insertInto('suppression_history').values(rows).execute() : Promise.resolve()),
+    async history(rows: Insertable<SuppressionHistoryTable>[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += CHUNK) await db.insertInto('suppression_history').values(rows.slice(i, i + CHUNK)).execute();
+    },
     async remove(accountId: string, key: string, scope: string, listId: string): Promise<SuppressionRow | undefined> {
       return db.deleteFrom('suppressions').where('account_id', '=', accountId).where('address_key', '=', key)
         .where('scope', '=', scope).where('list_id', '=', listId).returningAll().executeTakeFirst();
