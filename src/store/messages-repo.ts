@@ -1,6 +1,8 @@
-import { type Insertable, type Selectable } from 'kysely';
+import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Db } from './db.js';
-import type { EventsTable, MessagesTable } from './types.js';
+import type { DB, EventsTable, MessagesTable } from './types.js';
+
+type SelectIds = SelectQueryBuilder<DB, 'messages', { id: number }>;
 
 /** A message row as read. */
 export type MessageRow = Selectable<MessagesTable>;
@@ -47,16 +49,23 @@ export function messagesRepo(store: Db) {
      * rows whose lease expired (a crashed worker). PostgreSQL skips rows other workers hold.
      */
     async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<MessageRow[]> {
-      let sub = db.selectFrom('messages').select('id')
-        .where((eb) => eb.or([
-          eb.and([eb('status', 'in', ['queued', 'deferred']), eb('next_attempt_at', '<=', now)]),
-          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-        ]))
-        .orderBy('next_attempt_at').limit(limit);
-      if (dialect === 'postgres') sub = sub.forUpdate().skipLocked();
-      return db.updateTable('messages')
-        .set({ status: 'sending', lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
-        .where('id', 'in', sub).returningAll().execute();
+      // One indexed range per state, each in index order: an OR across states would make the
+      // database sort every due row on each claim, which grows with the queue.
+      const claimed: MessageRow[] = [];
+      const ranges = [
+        (q: SelectIds) => q.where('status', '=', 'sending').where('lease_until', '<', now),
+        (q: SelectIds) => q.where('status', '=', 'deferred').where('next_attempt_at', '<=', now).orderBy('next_attempt_at'),
+        (q: SelectIds) => q.where('status', '=', 'queued').where('next_attempt_at', '<=', now).orderBy('next_attempt_at'),
+      ];
+      for (const range of ranges) {
+        if (claimed.length >= limit) break;
+        let sub = range(db.selectFrom('messages').select('id')).limit(limit - claimed.length);
+        if (dialect === 'postgres') sub = sub.forUpdate().skipLocked();
+        claimed.push(...await db.updateTable('messages')
+          .set({ status: 'sending', lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
+          .where('id', 'in', sub).returningAll().execute());
+      }
+      return claimed;
     },
 
     /** Records a batch of attempt outcomes and their events in one transaction (group commit). */
