@@ -64,20 +64,31 @@ export function campaignsRepo(store: Db) {
     /** Running campaigns, to detect when they are done. */
     running: () => db.selectFrom('campaigns').select(['id', 'account_id']).where('status', '=', 'running').execute(),
 
-    /** A keyset page of distinct contacts with a subscription to any of the lists (flat memory). */
+    /**
+     * A keyset page of distinct contacts with a subscription to any of the lists (flat memory).
+     * Two bounded queries: the next contact ids in index order, then their rows. A GROUP BY over
+     * the join would make the database aggregate every remaining row on each page.
+     */
     async planPage(accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<PlanCandidate[]> {
+      const ids = (await db.selectFrom('subscriptions').select('contact_id').distinct()
+        .where('list_id', 'in', listIds).where('contact_id', '>', afterContactId).where('account_id', '=', accountId)
+        .orderBy('contact_id').limit(limit).execute()).map((r) => Number(r.contact_id));
+      if (!ids.length) return [];
       const rows = await db.selectFrom('subscriptions as s').innerJoin('contacts as c', 'c.id', 's.contact_id')
-        .select([
-          'c.id as contact_id', 'c.address', 'c.address_key',
-          sql<string | null>`min(case when s.status = 'subscribed' then s.list_id end)`.as('list_id'),
-          sql<number>`max(case when s.status = 'pending' then 1 else 0 end)`.as('pending'),
-        ])
-        .where('s.account_id', '=', accountId).where('s.list_id', 'in', listIds).where('s.contact_id', '>', afterContactId)
-        .groupBy(['c.id', 'c.address', 'c.address_key']).orderBy('c.id').limit(limit).execute();
-      return rows.map((r) => ({
-        contact_id: Number(r.contact_id), address: r.address, address_key: r.address_key, list_id: r.list_id,
-        blocked: r.list_id ? null : Number(r.pending) ? 'pending_confirmation' : 'unsubscribed',
-      }));
+        .select(['c.id as contact_id', 'c.address', 'c.address_key', 's.list_id', 's.status'])
+        .where('s.account_id', '=', accountId).where('s.list_id', 'in', listIds).where('s.contact_id', 'in', ids).execute();
+      const byId = new Map<number, PlanCandidate & { pending: boolean }>();
+      for (const r of rows) {
+        const id = Number(r.contact_id);
+        const c = byId.get(id) ?? { contact_id: id, address: r.address, address_key: r.address_key, list_id: null, blocked: null, pending: false };
+        if (r.status === 'subscribed' && (c.list_id === null || r.list_id < c.list_id)) c.list_id = r.list_id;
+        if (r.status === 'pending') c.pending = true;
+        byId.set(id, c);
+      }
+      return ids.filter((id) => byId.has(id)).map((id) => {
+        const c = byId.get(id)!;
+        return { contact_id: c.contact_id, address: c.address, address_key: c.address_key, list_id: c.list_id, blocked: c.list_id ? null : c.pending ? 'pending_confirmation' : 'unsubscribed' };
+      });
     },
   };
 }
