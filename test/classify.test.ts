@@ -53,6 +53,23 @@ const TABLE: Array<[number | null, string, string, boolean]> = [
   [451, '451 4.3.0 Mail server temporarily rejected message.', 'soft_bounce', false],
   [550, '550 5.7.9 some policy we do not know', 'policy', false],
   [554, '554 Transaction failed', 'unknown', false],
+  [550, '550 5.2.1 <kijitora@libsisimai.org>... User Unknown', 'hard_bounce', true],
+  [550, '550 5.2.2 <mikeneko@example.co.jp>... Mailbox Full', 'mailbox_full', false],
+  [553, '553 Invalid recipient kijitora@example.org (Mode: normal)', 'hard_bounce', true],
+  [550, '550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient', 'content', false],
+  [501, '501 5.1.8 Sender address rejected', 'sender_config', false],
+  [550, '550 5.1.0 <0100@amazonses.com> sender rejected. Please see https://www.spectrum.net/support/internet/understanding-email-error-codes for more information. AUP#In-1310', 'sender_config', false],
+  [554, '554 5.7.0 Reject, id=20025-09 - SPAM', 'content', false],
+  [550, '550 mwinf5c04 ME Adresse IP source bloquee pour incident', 'policy', false],
+  [421, '421 4.7.0 Try again later, closing connection.', 'rate_limited', false],
+  [421, '421 4.7.0 [GL01] Message from (192.0.2.1) temporarily deferred', 'rate_limited', false],
+  [421, '421 4.7.0 Unable to deliver, closing connection', 'rate_limited', false],
+  [554, '554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>', 'network', false],
+  [550, '550 5.4.312 Message expired, DNS query failed', 'network', false],
+  [554, '554 5.7.1 <kijitora@example.com>: Relay access denied', 'policy', false],
+  [550, '550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.135#rcp Refused due to recipient preferences', 'hard_bounce', true],
+  [550, '550 5.7.1 [192.0.2.22 18] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.', 'content', false],
+  [503, '503 Improper sequence of commands', 'unknown', false],
 ];
 
 describe('SMTP reply classification from rules/smtp-replies.txt (R-BNC-1..4)', () => {

@@ -23,6 +23,13 @@ export function resultFromError(err: unknown, mx: string | null, tls: boolean, t
     return { status: 'deferred', reply, code: null, enhanced: null, mx, tls: false, durationMs,
       classification: { class: 'network', permanent: false, suppress: false, holdStream: false, ruleId: 'tls-required' } };
   }
+  // A smarthost refusing our credentials is our configuration fault, not the message's: never a
+  // final failure of every queued message; hold the stream until it is fixed (R-BNC-4 by analogy).
+  if (e.code === 'EAUTH') {
+    const reply = (e.response ?? e.message ?? 'authentication failed').trim().slice(0, 500);
+    return { status: 'deferred', reply, code: e.responseCode ?? null, enhanced: enhancedFrom(reply), mx, tls, durationMs,
+      classification: { class: 'sender_config', permanent: false, suppress: false, holdStream: true, ruleId: 'smtp-auth' } };
+  }
   if (e.responseCode && e.responseCode >= 400) {
     const reply = (e.response ?? `${e.responseCode}`).trim();
     const enhanced = enhancedFrom(reply);
@@ -32,7 +39,7 @@ export function resultFromError(err: unknown, mx: string | null, tls: boolean, t
   const reply = `${e.code ?? 'ERROR'}: ${e.message ?? String(err)}`.slice(0, 500);
   return {
     status: 'deferred', reply, code: null, enhanced: null, mx, tls,
-    classification: { class: 'network', permanent: false, suppress: false, holdStream: e.code === 'ETLS', ruleId: e.code === 'ETLS' ? 'tls-required' : 'network' },
+    classification: { class: 'network', permanent: false, suppress: false, holdStream: false, ruleId: 'network' },
     durationMs,
   };
 }
