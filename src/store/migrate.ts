@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './db.js';
 import * as m001 from './migrations/001-initial.js';
 
@@ -14,7 +14,16 @@ export async function migrate(store: Db): Promise<string[]> {
       return out;
     },
   };
-  const migrator = new Migrator({ db: store.db, provider, migrationTableName: 'tegami_migrations', migrationLockTableName: 'tegami_migrations_lock' });
+  // On PostgreSQL name the schema explicitly: Kysely otherwise looks for its tables in every
+  // schema and, seeing another schema's copy, skips creating its own (several tenants or tests
+  // per database).
+  let migrationTableSchema: string | undefined;
+  if (store.dialect === 'postgres') {
+    migrationTableSchema = (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0].s;
+  }
+  const migrator = new Migrator({
+    db: store.db, provider, migrationTableName: 'tegami_migrations', migrationLockTableName: 'tegami_migrations_lock', migrationTableSchema,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
