@@ -56,8 +56,8 @@ describe.each(DIALECTS)('contacts CSV import on %s (issue 2 item 7)', (dialect) 
   it('flags 8-bit garbage that is neither UTF-8 nor Shift_JIS text', async () => {
     const list = await newList('garbage');
     const s = await t.core.contacts.import(t.accountId, list, csv(Buffer.concat([Buffer.from('email\n'), Buffer.from([0xff, 0xfe, 0x40, 0x78, 0x2e, 0x6a, 0x70, 0x0a])])));
-    expect(s.accepted).toBe(0);
-    expect(s.rejected[0].reason).toMatch(/not valid text|invalid/);
+    expect(s).toMatchObject({ encoding: 'shift_jis', accepted: 0, rejected_count: 1 });
+    expect(s.rejected[0]).toMatchObject({ line: 2, reason: 'the row contains bytes that are not valid shift_jis text' });
   });
 
   it('is idempotent and never re-subscribes an unsubscribed contact (R-UNSUB-12)', async () => {
@@ -86,6 +86,81 @@ describe.each(DIALECTS)('contacts CSV import on %s (issue 2 item 7)', (dialect) 
     expect(r.json).toMatchObject({ accepted: 2, rejected_count: 1 });
   });
 
+  it('reports a duplicate anywhere in the file, not only inside one 1,000-row batch', async () => {
+    const list = await newList('dups');
+    let body = 'email\n';
+    for (let i = 0; i < 2500; i++) body += i === 2100 ? 'First0@Dup.Example\n' : `first${i}@dup.example\n`;
+    const s = await t.core.contacts.import(t.accountId, list, csv(body));
+    expect(s).toMatchObject({ total: 2500, accepted: 2499, created: 2499, rejected_count: 1 });
+    expect(s.rejected[0]).toEqual({ line: 2102, reason: 'duplicate of an earlier row in the file', value: 'First0@Dup.Example' });
+  });
+
+  it('stores consent columns as evidence (R-CONSENT-1) and rejects rows whose evidence is not usable', async () => {
+    const list = await newList('consent');
+    const body = 'email,consent_source,consent_at,consent_ip,confirmed_at,plan\n'
+      + 'ok@consent.example,web-form,2026-01-02T03:04:05Z,203.0.113.9,1767323100000,gold\n'
+      + 'badip@consent.example,web-form,2026-01-02T03:04:05Z,999.1.1.1,,x\n'
+      + 'baddate@consent.example,web-form,yesterday,,,x\n'
+      + 'plain@consent.example,,,,,\n';
+    const s = await t.core.contacts.import(t.accountId, list, csv(body), { consentSource: 'import:test' });
+    expect(s.accepted).toBe(2);
+    expect(s.rejected.map((r) => [r.line, r.reason])).toEqual([[3, 'consent_ip is not an IP address'], [4, 'consent_at is not a date (ISO 8601 or epoch milliseconds)']]);
+    const ok = (await t.api('GET', '/v1/contacts?q=ok@consent')).json.items[0];
+    expect(ok.attributes).toEqual({ plan: 'gold' });
+    expect((await t.core.contacts.get(t.accountId, ok.id)).subscriptions[0]).toMatchObject({
+      status: 'subscribed', consent_source: 'web-form', consent_at: Date.parse('2026-01-02T03:04:05Z'), consent_ip: '203.0.113.9', confirmed_at: 1767323100000,
+    });
+    const plain = (await t.api('GET', '/v1/contacts?q=plain@consent')).json.items[0];
+    expect((await t.core.contacts.get(t.accountId, plain.id)).subscriptions[0]).toMatchObject({ consent_source: 'import:test', consent_at: t.clock.now(), confirmed_at: null });
+  });
+
+  it('reads a Shift_JIS header (メールアドレス) and rejects a UTF-8 row with invalid bytes after the first 64 KB', async () => {
+    const list = await newList('sjis-header');
+    // メールアドレス,名前 in Shift_JIS, then 田中
+    const header = Buffer.from([0x83, 0x81, 0x81, 0x5b, 0x83, 0x8b, 0x83, 0x41, 0x83, 0x68, 0x83, 0x8c, 0x83, 0x58, 0x2c, 0x96, 0xbc, 0x91, 0x4f, 0x0a]);
+    const s = await t.core.contacts.import(t.accountId, list, csv(Buffer.concat([header, Buffer.from('sato@sjis.example,'), Buffer.from([0x93, 0x63, 0x92, 0x86, 0x0a])])));
+    expect(s).toMatchObject({ encoding: 'shift_jis', accepted: 1 });
+    expect((await t.api('GET', '/v1/contacts?q=sato@sjis')).json.items[0].attributes).toEqual({ 名前: '田中' });
+    const late = await newList('late-garbage');
+    const rows = ['email,note\n'];
+    for (let i = 0; i < 3000; i++) rows.push(`late${i}@utf8.example,日本語のメモ ${i}\n`);
+    const bad = Buffer.concat([Buffer.from('broken@utf8.example,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+    const r = await t.core.contacts.import(t.accountId, late, csv(Buffer.concat([Buffer.from(rows.join('')), bad])));
+    expect(r).toMatchObject({ encoding: 'utf-8', accepted: 3000, rejected_count: 1 });
+    expect(r.rejected[0]).toMatchObject({ line: 3002, reason: 'the row contains bytes that are not valid utf-8 text' });
+  });
+
+  it('reports the lines a CSV parser gives up on after a quoting error instead of dropping them silently', async () => {
+    const list = await newList('unclosed');
+    const body = 'email,name\na@q.example,A\nb@q.example,"x" y\nc@q.example,C\nd@q.example,D\n\n';
+    const s = await t.core.contacts.import(t.accountId, list, csv(body));
+    expect(s.accepted).toBe(1);
+    expect(s.rejected.map((r) => r.line)).toEqual([3, 4]);
+    expect(s.rejected[0].reason).toMatch(/^unreadable CSV row: CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE/);
+    expect(s.rejected[1].reason).toMatch(/^lines 4-5 were not read/);
+  });
+
+  it('refuses an empty file and a header with a duplicate column (E_CSV), writing nothing', async () => {
+    const list = await newList('empty');
+    const before = await count('contacts');
+    await expect(t.core.contacts.import(t.accountId, list, csv(''))).rejects.toMatchObject({ code: 'E_CSV' });
+    await expect(t.core.contacts.import(t.accountId, list, csv('email,Email\na@x.example,b@x.example\n'))).rejects.toMatchObject({ code: 'E_CSV' });
+    expect(await count('contacts')).toBe(before);
+  });
+
+  it('HTTP import: another account\'s list is 404 and a read-only key is 403, with nothing written', async () => {
+    const list = await newList('http-guard');
+    const acc = await t.core.accounts.createAccount('Other importer');
+    const other = { authorization: `Bearer ${(await t.core.accounts.createApiKey(acc.id, 'o', ['admin'])).key}`, 'content-type': 'text/csv' };
+    const reader = { authorization: `Bearer ${(await t.core.accounts.createApiKey(t.accountId, 'r', ['read'])).key}`, 'content-type': 'text/csv' };
+    const before = await count('contacts');
+    expect((await t.api('POST', `/v1/lists/${list}/import`, 'email\nz1@guard.example\n', other)).status).toBe(404);
+    expect((await t.api('POST', `/v1/lists/${list}/import`, 'email\nz1@guard.example\n', reader)).status).toBe(403);
+    const missing = await t.api('POST', `/v1/lists/${list}/import`, 'name\nx\n', { 'content-type': 'text/csv' });
+    expect(missing.json.error.code).toBe('E_CSV');
+    expect(await count('contacts')).toBe(before);
+  });
+
   it('imports 100,000 rows with the right counts', async () => {
     const list = await newList('big');
     const N = 100_000;
@@ -98,8 +173,13 @@ describe.each(DIALECTS)('contacts CSV import on %s (issue 2 item 7)', (dialect) 
       }
       yield chunk;
     }
-    const s = await t.core.contacts.import(t.accountId, list, Readable.from(gen()));
+    const progress: number[] = [];
+    const s = await t.core.contacts.import(t.accountId, list, Readable.from(gen()), { onProgress: (n) => progress.push(n) });
     expect(s).toMatchObject({ total: N, accepted: N, created: N, rejected_count: 0 });
     expect((await t.core.lists.show(t.accountId, list)).counts.subscribed).toBe(N);
+    expect(progress.length).toBe(N / 1000);
+    expect(progress[progress.length - 1]).toBe(N);
+    const page = await t.core.contacts.pageSubscribers(t.accountId, [list], 0, 3);
+    expect(page.map((r) => r.address)).toEqual(['user0@bulk.example.jp', 'user1@bulk.example.jp', 'user2@bulk.example.jp']);
   }, 240_000);
 });

@@ -4,10 +4,11 @@ import * as accounts from './commands/accounts.js';
 import * as server from './commands/server.js';
 import * as domain from './commands/domain.js';
 import * as lists from './commands/lists.js';
+import * as contacts from './commands/contacts.js';
 import * as suppressions from './commands/suppressions.js';
 
 /** Every command module; add one line per command group. */
-const COMMANDS = [server, accounts, domain, lists, suppressions];
+const COMMANDS = [server, accounts, domain, lists, contacts, suppressions];
 
 const program = new Command('tegami')
   .description('tegami: compliant mail sending')

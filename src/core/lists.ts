@@ -47,8 +47,11 @@ export function listsCore(deps: Deps) {
     },
     async remove(accountId: string, id: string) {
       const l = await must(accountId, id);
-      if (await repo.usedByCampaign(accountId, l.id)) fail('E_STATE', 'a campaign that is not finished uses this list');
       await deps.store.db.transaction().execute(async (tx) => {
+        // Campaigns keep their list ids for List-Id, stats and unsubscribe pages, so a list a
+        // campaign has named stays (checked inside the transaction that deletes).
+        const used = await listsRepo({ ...deps.store, db: tx }).usedByCampaign(accountId, l.id);
+        if (used) fail('E_STATE', `campaign ${used.id} (${used.status}) uses this list`);
         await tx.deleteFrom('subscriptions').where('account_id', '=', accountId).where('list_id', '=', l.id).execute();
         await tx.deleteFrom('lists').where('account_id', '=', accountId).where('id', '=', l.id).execute();
       });

@@ -1,9 +1,30 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Db } from './db.js';
-import type { ContactsTable, SubscriptionsTable } from './types.js';
+import type { ContactsTable, DB, SubscriptionsTable } from './types.js';
 
 /** A contact row. */
 export type ContactRow = Selectable<ContactsTable>;
+
+/** One subscribed contact of a page; `list_id` is the first of the requested lists it is subscribed to. */
+export interface SubscriberRow {
+  contact_id: number;
+  address: string;
+  address_key: string;
+  attributes: Record<string, unknown>;
+  list_id: string;
+}
+
+/**
+ * The next `limit` subscribed contact ids of one list: an ordered range on the unique index
+ * (list_id, contact_id), reading the status of each entry. A (list_id, status, contact_id) index
+ * was tried and dropped: SQLite, without statistics, then prefers it for `list_id = ? AND
+ * contact_id IN (…)` lookups and scans the whole list on each import batch.
+ */
+export function subscriberIdsQuery(db: Kysely<DB>, accountId: string, listId: string, afterContactId: number, limit: number) {
+  return db.selectFrom('subscriptions').select('contact_id')
+    .where('list_id', '=', listId).where('status', '=', 'subscribed').where('contact_id', '>', afterContactId)
+    .where('account_id', '=', accountId).orderBy('contact_id').limit(limit);
+}
 
 /** Contacts and their subscriptions (consent evidence, R-CONSENT-1). */
 export function contactsRepo({ db }: Db) {
@@ -37,6 +58,31 @@ export function contactsRepo({ db }: Db) {
     /** Inserts subscriptions that do not exist; never changes an existing one (R-UNSUB-12). */
     insertSubscriptions: (rows: Insertable<SubscriptionsTable>[]) =>
       rows.length ? db.insertInto('subscriptions').values(rows).onConflict((oc) => oc.columns(['list_id', 'contact_id']).doNothing()).execute() : Promise.resolve([]),
+    /**
+     * A keyset page of DISTINCT contacts subscribed to any of `listIds`, in contact-id order,
+     * with ids above `afterContactId`. One bounded range per list on the unique index
+     * (list_id, contact_id), merged here: a single
+     * `list_id IN (…) ORDER BY contact_id` query would make the database read and sort every
+     * remaining subscription on each page. The smallest `limit` ids of the union are among the
+     * smallest `limit` of each list, so the merge is exact, and so is `list_id`.
+     */
+    async pageSubscribers(accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<SubscriberRow[]> {
+      const lists = [...new Set(listIds)];
+      if (!lists.length || limit <= 0) return [];
+      const firstList = new Map<number, number>();
+      for (const [i, listId] of lists.entries()) {
+        const rows = await subscriberIdsQuery(db, accountId, listId, afterContactId, limit).execute();
+        for (const r of rows) if (!firstList.has(Number(r.contact_id))) firstList.set(Number(r.contact_id), i);
+      }
+      const ids = [...firstList.keys()].sort((a, b) => a - b).slice(0, limit);
+      if (!ids.length) return [];
+      const contacts = await db.selectFrom('contacts').select(['id', 'address', 'address_key', 'attributes'])
+        .where('account_id', '=', accountId).where('id', 'in', ids).orderBy('id').execute();
+      return contacts.map((c) => ({
+        contact_id: Number(c.id), address: c.address, address_key: c.address_key,
+        attributes: JSON.parse(c.attributes) as Record<string, unknown>, list_id: lists[firstList.get(Number(c.id))!],
+      }));
+    },
     setSubscription: (accountId: string, listId: string, contactId: number, patch: Partial<Selectable<SubscriptionsTable>>) =>
       db.updateTable('subscriptions').set(patch).where('account_id', '=', accountId).where('list_id', '=', listId).where('contact_id', '=', contactId).executeTakeFirst(),
   };

@@ -16,9 +16,9 @@ export function listsRepo({ db }: Db) {
     counts: (accountId: string, id: string) =>
       db.selectFrom('subscriptions').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
         .where('account_id', '=', accountId).where('list_id', '=', id).groupBy('status').execute(),
-    /** True when a campaign not yet finished names the list. */
+    /** A campaign (in any state) that names the list in its JSON `list_ids`, if any. */
     usedByCampaign: (accountId: string, id: string) =>
-      db.selectFrom('campaigns').select('id').where('account_id', '=', accountId).where('list_ids', 'like', `%"${id}"%`)
-        .where('status', 'not in', ['sent', 'cancelled']).limit(1).executeTakeFirst(),
+      db.selectFrom('campaigns').select(['id', 'status']).where('account_id', '=', accountId).where('list_ids', 'like', `%"${id}"%`)
+        .limit(1).executeTakeFirst(),
   };
 }
