@@ -15,7 +15,17 @@ export function groupCommit<T, R>(write: (items: T[]) => Promise<R[]>, maxBatch 
         const out = await write(batch.map((b) => b.item));
         batch.forEach((b, i) => b.resolve(out[i]));
       } catch (e) {
-        batch.forEach((b) => b.reject(e));
+        // One bad item must not fail its neighbours: retry them one by one.
+        if (batch.length === 1) batch[0].reject(e);
+        else {
+          for (const b of batch) {
+            try {
+              b.resolve((await write([b.item]))[0]);
+            } catch (e1) {
+              b.reject(e1);
+            }
+          }
+        }
       }
     }
     running = false;

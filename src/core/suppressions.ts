@@ -1,10 +1,12 @@
+import type { Readable, Writable } from 'node:stream';
 import type { Deps } from '../app/deps.js';
-import { parseAddress, tryParseAddress } from '../domain/address.js';
-import { fail } from '../domain/errors.js';
+import { tryParseAddress } from '../domain/address.js';
+import { fail, type ErrorCode } from '../domain/errors.js';
 import { blocks, REASONS, type SuppressionReason, type SuppressionScope } from '../domain/suppression-rules.js';
 import type { Db } from '../store/db.js';
-import { suppressionsRepo, type SuppressionFilter } from '../store/suppressions-repo.js';
+import { suppressionsRepo, type NewEntry, type SuppressionFilter } from '../store/suppressions-repo.js';
 import { skipPendingFor } from '../store/suppression-effects.js';
+import { exportSuppressionsCsv, importSuppressionsCsv } from './suppressions-csv.js';
 
 /** One entry to add. */
 export interface SuppressionEntryInput {
@@ -29,36 +31,46 @@ export interface ChangeContext {
 export function suppressionsCore(deps: Deps) {
   const repo = suppressionsRepo(deps.store);
 
-  function normalise(e: SuppressionEntryInput) {
-    if (!REASONS.includes(e.reason as SuppressionReason)) fail('E_VALIDATION', `reason must be one of ${REASONS.join(', ')}`);
-    if (e.scope !== 'account' && e.scope !== 'list') fail('E_VALIDATION', 'scope must be account or list');
-    if (e.scope === 'list' && !e.listId) fail('E_VALIDATION', 'a list-scope entry needs list_id');
-    if (e.note && e.note.length > 2000) fail('E_VALIDATION', 'note: at most 2,000 characters');
+  /** The canonical key; an unparseable address (kept as reason invalid) is its lower-cased text. */
+  const keyOf = (address: string) => {
+    const p = tryParseAddress(address);
+    return p.ok ? p.value.key : String(address).trim().toLowerCase();
+  };
+
+  /** Validates one entry into a ledger row, or says why not (the CSV import reports it per row). */
+  function prepare(e: SuppressionEntryInput, ctx?: ChangeContext): { ok: true; row: NewEntry } | { ok: false; code: ErrorCode; reason: string } {
+    const bad = (code: ErrorCode, reason: string) => ({ ok: false as const, code, reason });
+    if (!REASONS.includes(e.reason as SuppressionReason)) return bad('E_VALIDATION', `reason must be one of ${REASONS.join(', ')}`);
+    if (e.scope !== 'account' && e.scope !== 'list') return bad('E_VALIDATION', 'scope must be account or list');
+    if (e.scope === 'list' && !e.listId) return bad('E_VALIDATION', 'a list-scope entry needs list_id');
+    if (e.note && e.note.length > 2000) return bad('E_VALIDATION', 'note: at most 2,000 characters');
     // An address too broken to parse can still be suppressed as invalid, by its lower-cased text.
     const p = tryParseAddress(e.address);
-    if (!p.ok && e.reason !== 'invalid') fail('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
-    const key = p.ok ? p.value.key : e.address.trim().toLowerCase();
-    return { key, scope: e.scope, listId: e.scope === 'list' ? e.listId! : '', reason: e.reason, note: e.note ?? null, ip: e.ip, userAgent: e.userAgent };
+    if (!p.ok && e.reason !== 'invalid') return bad('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
+    const k = p.ok ? p.value.key : String(e.address).trim().toLowerCase();
+    if (!k) return bad('E_BAD_ADDRESS', 'empty address');
+    return { ok: true, row: { k, s: e.scope, l: e.scope === 'list' ? e.listId! : '', r: e.reason, n: e.note ?? null, ip: e.ip ?? ctx?.ip ?? null, ua: e.userAgent ?? ctx?.userAgent ?? null } };
   }
 
-  /** Adds entries in one transaction: ledger, history, and the skip of queued mail (R-UNSUB-9). */
-  async function addIn(store: Db, accountId: string, entries: SuppressionEntryInput[], ctx: ChangeContext) {
+  /** Writes validated rows in the caller's transaction: ledger, history, and the skip of queued mail (R-UNSUB-9). */
+  async function addRows(store: Db, accountId: string, rows: NewEntry[], source: string) {
     const now = deps.clock.now();
-    const rows = entries.map(normalise);
-    const r = suppressionsRepo(store);
-    const inserted = await r.insertNew(rows.map((e) => ({
-      account_id: accountId, address_key: e.key, scope: e.scope, list_id: e.listId, reason: e.reason, source: ctx.source,
-      note: e.note, ip: e.ip ?? ctx.ip ?? null, user_agent: e.userAgent ?? ctx.userAgent ?? null, created_at: now,
-    })));
-    await r.history(inserted.map((e) => ({
-      account_id: accountId, address_key: e.address_key, action: 'add', scope: e.scope, list_id: e.list_id, reason: e.reason,
-      source: ctx.source, note: e.note, ip: e.ip, user_agent: e.user_agent, created_at: now,
-    })));
+    const inserted = await suppressionsRepo(store).addEntries(accountId, rows, source, now);
     await skipPendingFor(store, accountId, inserted, now);
     return { added: inserted.length, existing: rows.length - inserted.length };
   }
 
-  return {
+  /** Adds entries inside the caller's transaction; any invalid entry fails the whole call (nothing half-written). */
+  async function addIn(store: Db, accountId: string, entries: SuppressionEntryInput[], ctx: ChangeContext) {
+    const rows = entries.map((e) => {
+      const r = prepare(e, ctx);
+      if (!r.ok) fail(r.code, r.reason);
+      return r.row;
+    });
+    return addRows(store, accountId, rows, ctx.source);
+  }
+
+  const core = {
     /** Adds one or many entries (idempotent: existing entries are counted, not duplicated). */
     async add(accountId: string, entries: SuppressionEntryInput[], ctx: ChangeContext) {
       if (!entries.length) return { added: 0, existing: 0 };
@@ -68,7 +80,7 @@ export function suppressionsCore(deps: Deps) {
     /** Removes an entry (= resubscribe); the note is required and kept in the history. */
     async remove(accountId: string, address: string, scope: SuppressionScope, listId: string | null, ctx: ChangeContext & { note: string }) {
       if (!ctx.note || !ctx.note.trim()) fail('E_VALIDATION', 'note is required to remove a suppression');
-      const key = parseAddress(address).key;
+      const key = keyOf(address);
       await deps.store.db.transaction().execute(async (tx) => {
         const r = suppressionsRepo({ ...deps.store, db: tx });
         const gone = await r.remove(accountId, key, scope, scope === 'list' ? listId ?? '' : '');
@@ -81,8 +93,7 @@ export function suppressionsCore(deps: Deps) {
     },
     /** One address: its entries and full history. */
     async get(accountId: string, address: string) {
-      const p = tryParseAddress(address);
-      const key = p.ok ? p.value.key : address.trim().toLowerCase();
+      const key = keyOf(address);
       return { address_key: key, entries: await repo.entries(accountId, key), history: await repo.historyOf(accountId, key) };
     },
     search: (accountId: string, f: SuppressionFilter) => repo.search(accountId, f),
@@ -122,7 +133,18 @@ export function suppressionsCore(deps: Deps) {
     },
     /** For callers already inside a transaction (one-click POST, inbound mailto). */
     addIn,
+    /** Rows already canonical (a contact's or message's stored key), inside the caller's transaction. */
+    addRowsIn: addRows,
+    prepare,
+    /** Adds rows that `prepare` validated, in one transaction (the CSV import's batches). */
+    addPrepared: (accountId: string, rows: NewEntry[], ctx: ChangeContext) =>
+      deps.store.db.transaction().execute((tx) => addRows({ ...deps.store, db: tx }, accountId, rows, ctx.source)),
+    /** Streams the ledger (filtered) as CSV to `out`; returns the row count. */
+    exportCsv: (accountId: string, f: Omit<SuppressionFilter, 'limit' | 'after'>, out: Writable) => exportSuppressionsCsv(deps, accountId, f, out),
+    /** Streams a CSV into the ledger: per-row errors, idempotent. */
+    importCsv: (accountId: string, input: Readable, ctx: { source: string }) => importSuppressionsCsv(core, accountId, input, ctx),
   };
+  return core;
 }
 
 /** The suppressions core's type. */

@@ -2,7 +2,8 @@ import type { Deps } from '../app/deps.js';
 import { tokenKeys, verifyUnsubscribeToken, type UnsubscribePayload } from '../domain/unsubscribe-token.js';
 import { groupCommit } from './group-commit.js';
 import { unsubscribeRepo } from '../store/unsubscribe-repo.js';
-import type { ChangeContext, SuppressionEntryInput, SuppressionsCore } from './suppressions.js';
+import type { NewEntry } from '../store/suppressions-repo.js';
+import type { ChangeContext, SuppressionsCore } from './suppressions.js';
 
 /** What a valid token points at. */
 export interface UnsubscribeTarget {
@@ -60,19 +61,29 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
     const now = deps.clock.now();
     await deps.store.db.transaction().execute(async (tx) => {
       const txStore = { ...deps.store, db: tx };
-      const groups = new Map<string, SuppressionEntryInput[]>();
+      // Grouped per (account, source); the stored address_key is already canonical, so no re-parse.
+      const groups = new Map<string, NewEntry[]>();
       items.forEach((it, i) => {
         const t = targets[i];
         if (!t) return;
         const k = `${t.accountId}\u0000${it.source}`;
-        groups.set(k, [...(groups.get(k) ?? []), { address: t.address, scope: t.listId ? 'list' : 'account', listId: t.listId || undefined, reason: 'unsubscribe', ip: it.ip, userAgent: it.userAgent }]);
+        const row = { k: t.addressKey, s: t.listId ? 'list' : 'account', l: t.listId, r: 'unsubscribe', n: null, ip: it.ip ?? null, ua: it.userAgent ?? null };
+        const g = groups.get(k);
+        if (g) g.push(row);
+        else groups.set(k, [row]);
       });
-      for (const [k, entries] of groups) {
+      for (const [k, rows] of groups) {
         const [accountId, source] = k.split('\u0000');
-        await suppressions.addIn(txStore, accountId, entries, { source });
+        await suppressions.addRowsIn(txStore, accountId, rows, source);
       }
       const marks = new Map<string, number[]>();
-      for (const t of targets) if (t?.contactId && t.listId) marks.set(`${t.accountId}\u0000${t.listId}`, [...(marks.get(`${t.accountId}\u0000${t.listId}`) ?? []), t.contactId]);
+      for (const t of targets) {
+        if (!t?.contactId || !t.listId) continue;
+        const k = `${t.accountId}\u0000${t.listId}`;
+        const m = marks.get(k);
+        if (m) m.push(t.contactId);
+        else marks.set(k, [t.contactId]);
+      }
       for (const [k, ids] of marks) {
         const [accountId, listId] = k.split('\u0000');
         await unsubscribeRepo(txStore).markUnsubscribed(accountId, ids, listId, now);

@@ -1,5 +1,6 @@
 /** Why an address is suppressed (issue 4 item 1). */
 export type SuppressionReason = 'unsubscribe' | 'complaint' | 'hard_bounce' | 'soft_bounce_limit' | 'manual' | 'invalid';
+/** Every reason, in the order the API documents them. */
 export const REASONS: SuppressionReason[] = ['unsubscribe', 'complaint', 'hard_bounce', 'soft_bounce_limit', 'manual', 'invalid'];
 /** `account` = all subscription mail of the account; `list` = one list. */
 export type SuppressionScope = 'account' | 'list';

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
-import { exportSuppressionsCsv, importSuppressionsCsv } from '../../core/suppressions-csv.js';
 import type { SuppressionScope } from '../../domain/suppression-rules.js';
 import { output, resolveAccount, withCore } from '../context.js';
 
@@ -32,11 +31,11 @@ export function register(program: Command): void {
       output(program, rows, rows.map((e) => ({ address: e.address_key, scope: e.scope, list: e.list_id, reason: e.reason, source: e.source, at: new Date(e.created_at).toISOString() })));
     });
   acct(s.command('export <file>').description('export the ledger as CSV (streamed)')).action(async (file: string, o: { account?: string }) => {
-    const n = await withCore(program, async (core, deps) => exportSuppressionsCsv(deps, await resolveAccount(core, o.account), {}, createWriteStream(file)));
+    const n = await withCore(program, async (core) => core.suppressions.exportCsv(await resolveAccount(core, o.account), {}, createWriteStream(file)));
     output(program, { exported: n, file });
   });
   acct(s.command('import <file>').description('import a CSV (address, scope, list_id, reason, note); idempotent')).action(async (file: string, o: { account?: string }) => {
-    const r = await withCore(program, async (core) => importSuppressionsCsv(core.suppressions, await resolveAccount(core, o.account), createReadStream(file), { source: `import:cli:${file}` }));
+    const r = await withCore(program, async (core) => core.suppressions.importCsv(await resolveAccount(core, o.account), createReadStream(file), { source: `import:cli:${file}` }));
     output(program, r);
   });
 }
