@@ -1,4 +1,5 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { decryptSecret, encryptSecret } from '../domain/secrets.js';
 import { newId } from '../domain/ids.js';
 import type { DkimKeysTable } from '../store/types.js';
@@ -23,11 +24,16 @@ export function selectorBase(now: number, taken: Set<string>): string {
   throw new Error('too many key rotations this month');
 }
 
-/** Generates an RSA-2048 (R-AUTH-5) and an Ed25519 key, encrypting the private keys (AES-256-GCM). */
-export function generateKeyPairRows(masterKey: Buffer, accountId: string, domainId: string, now: number, taken: Set<string>): DkimKeysTable[] {
+const genKeyPair = promisify(generateKeyPair);
+
+/**
+ * Generates an RSA-2048 (R-AUTH-5) and an Ed25519 key (R-AUTH-13), encrypting the private keys
+ * (AES-256-GCM, the row id as AAD). Asynchronous: RSA generation takes up to a few hundred ms on
+ * the thread pool instead of blocking the event loop (and must not run inside a transaction).
+ */
+export async function generateKeyPairRows(masterKey: Buffer, accountId: string, domainId: string, now: number, taken: Set<string>): Promise<DkimKeysTable[]> {
   const base = selectorBase(now, taken);
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const ed = generateKeyPairSync('ed25519');
+  const [rsa, ed] = await Promise.all([genKeyPair('rsa', { modulusLength: 2048 }), genKeyPair('ed25519')]);
   return ([['rsa-sha256', rsa, 'r'], ['ed25519-sha256', ed, 'e']] as const).map(([alg, kp, suffix]) => {
     const id = newId('dk_');
     const pem = kp.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -37,6 +43,16 @@ export function generateKeyPairRows(masterKey: Buffer, accountId: string, domain
       status: 'active', created_at: now, retired_at: null,
     };
   });
+}
+
+/**
+ * Keys in a stable order: oldest first, then by rotation letter within a month, RSA before
+ * Ed25519. Ids and timestamps alone tie when a pair is made in one millisecond.
+ */
+export function orderKeys<T extends { created_at: number; selector: string; algorithm: string }>(keys: T[]): T[] {
+  const rank = (k: T) => (k.algorithm === 'rsa-sha256' ? 0 : 1);
+  return [...keys].sort((a, b) => Number(a.created_at) - Number(b.created_at)
+    || a.selector.slice(0, -1).localeCompare(b.selector.slice(0, -1)) || rank(a) - rank(b));
 }
 
 const cache = new WeakMap<Buffer, Map<string, KeyObject>>();

@@ -7,7 +7,7 @@ import { isFreemailDomain } from '../domain/freemail.js';
 import { newId } from '../domain/ids.js';
 import type { SigningKeys } from '../render/dkim.js';
 import { domainsRepo, type DomainRow } from '../store/domains-repo.js';
-import { generateKeyPairRows, privateKeyOf } from './dkim-keys.js';
+import { generateKeyPairRows, orderKeys, privateKeyOf } from './dkim-keys.js';
 
 /** Options when adding a domain. */
 export interface AddDomainOptions {
@@ -26,11 +26,23 @@ function host(name: string, field: string): string {
 export function domainsCore(deps: Deps) {
   const repo = domainsRepo(deps.store);
   const now = () => deps.clock.now();
+  const keysOf = async (accountId: string, domainId: string) => orderKeys(await repo.keys(accountId, domainId));
+  const inTx = <T>(fn: (r: ReturnType<typeof domainsRepo>) => Promise<T>) =>
+    deps.store.db.transaction().execute((tx) => fn(domainsRepo({ ...deps.store, db: tx })));
 
+  /** By id, else by name (U-label or A-label); always within the account, so others' ids are 404. */
   async function must(accountId: string, idOrName: string): Promise<DomainRow> {
     const d = (await repo.get(accountId, idOrName)) ?? (await repo.byName(accountId, toALabel(idOrName) ?? idOrName));
     if (!d) fail('E_NOT_FOUND', 'domain not found');
     return d;
+  }
+
+  async function show(accountId: string, idOrName: string) {
+    const d = await must(accountId, idOrName);
+    const keys = (await keysOf(accountId, d.id)).map((k) => ({
+      id: k.id, selector: k.selector, algorithm: k.algorithm, public_key: k.public_key, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
+    }));
+    return { ...publicDomain(d), keys };
   }
 
   return {
@@ -47,39 +59,39 @@ export function domainsCore(deps: Deps) {
       if (await repo.byName(accountId, domain)) fail('E_CONFLICT', `${domain} is already a domain of this account`);
       const id = newId('dom_');
       const t = now();
-      await deps.store.db.transaction().execute(async (tx) => {
-        const r = domainsRepo({ ...deps.store, db: tx });
+      const keys = await generateKeyPairRows(deps.masterKey, accountId, id, t, new Set());
+      await inTx(async (r) => {
         await r.insert({
           id, account_id: accountId, name: domain, return_path_domain: rp, unsubscribe_host: unsub, status: 'pending',
           test_mode: opts.testMode ? 1 : 0, check_json: null, checked_at: null, created_at: t, verified_at: null,
         });
-        for (const k of generateKeyPairRows(deps.masterKey, accountId, id, t, new Set())) await r.insertKey(k);
+        for (const k of keys) await r.insertKey(k);
       });
-      return this.show(accountId, id);
+      return show(accountId, id);
     },
-    /** A domain with its keys (public parts only). */
-    async show(accountId: string, idOrName: string) {
-      const d = await must(accountId, idOrName);
-      const keys = (await repo.keys(accountId, d.id)).map((k) => ({
-        id: k.id, selector: k.selector, algorithm: k.algorithm, public_key: k.public_key, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
-      }));
-      return { ...publicDomain(d), keys };
-    },
+    /** A domain with its keys (public parts only, never private keys). */
+    show,
+    /** The account's domains. */
     list: async (accountId: string) => (await repo.list(accountId)).map(publicDomain),
+    /** Changes the unsubscribe host or the test-mode flag. */
     async update(accountId: string, idOrName: string, patch: { unsubscribeHost?: string | null; testMode?: boolean }) {
       const d = await must(accountId, idOrName);
-      await repo.update(accountId, d.id, {
+      const set = {
         ...(patch.unsubscribeHost !== undefined ? { unsubscribe_host: patch.unsubscribeHost ? host(patch.unsubscribeHost, 'unsubscribe_host') : null } : {}),
         ...(patch.testMode !== undefined ? { test_mode: patch.testMode ? 1 : 0 } : {}),
-      });
-      return this.show(accountId, d.id);
+      };
+      if (Object.keys(set).length) await repo.update(accountId, d.id, set);
+      return show(accountId, d.id);
     },
+    /**
+     * Deletes a domain nobody is sending from. Its key rows go with it: dkim_keys.domain_id is a
+     * foreign key, and an encrypted private key of a deleted domain has no use left.
+     */
     async remove(accountId: string, idOrName: string) {
       const d = await must(accountId, idOrName);
-      if (await repo.queuedFor(accountId, d.id)) fail('E_STATE', 'messages from this domain are still queued');
-      await deps.store.db.transaction().execute(async (tx) => {
-        const r = domainsRepo({ ...deps.store, db: tx });
-        await tx.deleteFrom('dkim_keys').where('account_id', '=', accountId).where('domain_id', '=', d.id).execute();
+      await inTx(async (r) => {
+        if (await r.queuedFor(accountId, d.id)) fail('E_STATE', 'messages from this domain are still queued');
+        await r.removeKeys(accountId, d.id);
         await r.remove(accountId, d.id);
       });
     },
@@ -87,37 +99,42 @@ export function domainsCore(deps: Deps) {
     async dns(accountId: string, idOrName: string) {
       const d = await must(accountId, idOrName);
       const records = dnsRecords({
-        domain: d.name, returnPathDomain: d.return_path_domain, unsubscribeHost: d.unsubscribe_host, keys: await repo.keys(accountId, d.id),
-        mxHost: deps.config.smtp.hostname, spfInclude: deps.config.dns.spfInclude, sendingIps: deps.config.dns.sendingIps,
+        domain: d.name, returnPathDomain: d.return_path_domain, unsubscribeHost: d.unsubscribe_host, keys: await keysOf(accountId, d.id),
+        mxHost: deps.config.smtp.hostname, publicHost: new URL(deps.config.http.unsubscribeUrl || deps.config.http.publicUrl).hostname,
+        spfInclude: deps.config.dns.spfInclude, sendingIps: deps.config.dns.sendingIps,
       });
       return { domain: d.name, records, zone: formatZone(records) };
     },
     /** New active pair; the previous active pair keeps verifying as `retiring` until retired. */
     async rotateKeys(accountId: string, idOrName: string) {
       const d = await must(accountId, idOrName);
-      const existing = await repo.keys(accountId, d.id);
-      const active = existing.filter((k) => k.status === 'active').map((k) => k.id);
-      await deps.store.db.transaction().execute(async (tx) => {
-        const r = domainsRepo({ ...deps.store, db: tx });
+      const before = await repo.keys(accountId, d.id);
+      const fresh = await generateKeyPairRows(deps.masterKey, accountId, d.id, now(), new Set(before.map((k) => k.selector)));
+      await inTx(async (r) => {
+        const existing = await r.keys(accountId, d.id);
+        // Another rotation committed while the keys were generated: refuse rather than hit the unique index.
+        if (existing.length !== before.length) fail('E_CONFLICT', 'the keys of this domain changed meanwhile; retry');
+        const active = existing.filter((k) => k.status === 'active').map((k) => k.id);
         if (active.length) await r.setKeyStatus(accountId, d.id, active, 'retiring', null);
-        for (const k of generateKeyPairRows(deps.masterKey, accountId, d.id, now(), new Set(existing.map((k) => k.selector)))) await r.insertKey(k);
+        for (const k of fresh) await r.insertKey(k);
       });
-      return this.show(accountId, d.id);
+      return show(accountId, d.id);
     },
+    /** Stops publishing a retiring key (by id or selector); the active pair cannot be retired. */
     async retireKey(accountId: string, idOrName: string, keyId: string) {
       const d = await must(accountId, idOrName);
       const k = (await repo.keys(accountId, d.id)).find((x) => x.id === keyId || x.selector === keyId);
       if (!k) fail('E_NOT_FOUND', 'key not found');
       if (k.status === 'active') fail('E_STATE', 'rotate first: the active key signs outgoing mail');
-      await repo.setKeyStatus(accountId, d.id, [k.id], 'retired', now());
-      return this.show(accountId, d.id);
+      if (k.status !== 'retired') await repo.setKeyStatus(accountId, d.id, [k.id], 'retired', now());
+      return show(accountId, d.id);
     },
     /** The account's domain row for a From domain, or undefined (the send path's gate, R-AUTH-12). */
-    findDomainForAddress: (accountId: string, domain: string) => repo.byName(accountId, domain.toLowerCase()),
+    findDomainForAddress: (accountId: string, domain: string) => repo.byName(accountId, toALabel(domain) ?? domain.toLowerCase()),
     /** Decrypted signing keys of the newest active pair, as cached KeyObjects. */
     async getSigningKeys(accountId: string, domainId: string): Promise<SigningKeys> {
       const d = await must(accountId, domainId);
-      const keys = (await repo.keys(accountId, d.id)).filter((k) => k.status === 'active');
+      const keys = (await keysOf(accountId, d.id)).filter((k) => k.status === 'active');
       const rsa = keys.filter((k) => k.algorithm === 'rsa-sha256').pop();
       const ed = keys.filter((k) => k.algorithm === 'ed25519-sha256').pop();
       if (!rsa || !ed) fail('E_DOMAIN_UNVERIFIED', `${d.name} has no active DKIM key pair`);

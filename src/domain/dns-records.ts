@@ -16,6 +16,8 @@ export interface DnsInput {
   unsubscribeHost: string | null;
   keys: Array<{ selector: string; algorithm: string; public_key: string; status: string }>;
   mxHost: string;
+  /** Host name of tegami's public HTTPS endpoint (the unsubscribe host's CNAME target). */
+  publicHost: string;
   spfInclude: string;
   sendingIps: string;
 }
@@ -43,13 +45,22 @@ export function dnsRecords(i: DnsInput): DnsRecord[] {
     purpose: 'SPF for the return-path (bounce) domain, aligned with the From organisational domain', rule: 'R-AUTH-2',
     ...(mech.length ? {} : { placeholder: true }),
   });
-  out.push({ type: 'MX', name: i.returnPathDomain, value: `10 ${i.mxHost}.`, purpose: 'bounces and mailto unsubscribes reach tegami', rule: 'R-INFRA-6' });
+  // smtp.hostname defaults to localhost: an MX there would lose every bounce, so flag it.
+  const localMx = !i.mxHost.includes('.') || /\.(localhost|local|internal)$/.test(i.mxHost);
+  out.push({
+    type: 'MX', name: i.returnPathDomain, value: `10 ${i.mxHost}.`, purpose: 'bounces and mailto unsubscribes reach tegami (set smtp.hostname)',
+    rule: 'R-INFRA-6', ...(localMx ? { placeholder: true } : {}),
+  });
   out.push({
     type: 'TXT', name: `_dmarc.${i.domain}`, value: `v=DMARC1; p=none; rua=mailto:dmarc@${i.returnPathDomain}`,
     purpose: 'DMARC with an explicit policy and aggregate reports to tegami', rule: 'R-AUTH-3',
   });
   if (i.unsubscribeHost) {
-    out.push({ type: 'CNAME', name: i.unsubscribeHost, value: 'your tegami public host', purpose: 'one-click unsubscribe links on your own domain', rule: 'R-UNSUB-11', placeholder: true });
+    // The links are https (R-UNSUB-1): whoever terminates TLS for this name needs a certificate for it.
+    out.push({
+      type: 'CNAME', name: i.unsubscribeHost, value: `${i.publicHost}.`, rule: 'R-UNSUB-1',
+      purpose: 'one-click unsubscribe links on your own domain (needs a TLS certificate for this name)',
+    });
   }
   return out;
 }

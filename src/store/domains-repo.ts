@@ -22,6 +22,8 @@ export function domainsRepo({ db }: Db) {
       db.updateTable('domains').set(patch).where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
     remove: (accountId: string, id: string) =>
       db.deleteFrom('domains').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    removeKeys: (accountId: string, domainId: string) =>
+      db.deleteFrom('dkim_keys').where('account_id', '=', accountId).where('domain_id', '=', domainId).execute(),
     insertKey: (row: DkimKeysTable) => db.insertInto('dkim_keys').values(row).execute(),
     keys: (accountId: string, domainId: string) =>
       db.selectFrom('dkim_keys').selectAll().where('account_id', '=', accountId).where('domain_id', '=', domainId).orderBy('created_at').orderBy('id').execute(),
