@@ -3,35 +3,55 @@
  * loopback smtp-server, end to end (planning, suppression checks, render, RSA+Ed25519 DKIM,
  * SMTP, durable logging), beside in the same run (a) a naive loop of nodemailer MailComposer +
  * nodemailer RSA DKIM + SMTP pool over the same recipients and (b) `openssl speed rsa2048`.
- * Run: npx tsx bench/send.ts [--rows N] [--naive N]
+ * The data is generated here; tegami's sending and the naive loop each run in a child process
+ * of their own, whose peak RSS is its VmHWM (/proc/self/status: all its threads, since they share
+ * one address space). The sink is a third child process.
+ * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--only-tegami]
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { runPool } from '../src/send/pool.js';
-import { arg, peakRss, printTable, writeResult } from './lib.js';
+import { arg, printTable, writeResult } from './lib.js';
 import { childSink } from './sink.js';
 
 const N = arg('rows', 100_000);
 const NAIVE = arg('naive', Math.min(N, 20_000));
 const HTML = `<html><body><h1>Hello {{ first }}</h1>${'<p>Our November newsletter with product news, events and offers for you. '.repeat(40)}</p>`
   + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>';
+const MASTER = Buffer.alloc(32, 7);
+const role = process.argv[process.argv.indexOf('--role') + 1];
 
-async function tegami(sinkPort: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'tegami-bench-send-'));
+/** Peak and current RSS of this process and all its threads, MB. */
+function memory(): { peak: number; now: number } {
+  const s = readFileSync('/proc/self/status', 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)![1]);
+  return { peak: Math.round(kb('VmHWM') / 1024), now: Math.round(kb('VmRSS') / 1024) };
+}
+
+function benchConfig(dbFile: string, sinkPort: number) {
   const config = defaultConfig();
-  Object.assign(config.database, { url: `sqlite:${join(dir, 'tegami.db')}` });
+  Object.assign(config.database, { url: `sqlite:${dbFile}` });
   config.http.publicUrl = 'https://mail.bench.example';
   config.transport.kind = 'smtp';
   Object.assign(config.transport.smtp, { host: '127.0.0.1', port: sinkPort, requireTls: false, maxConnections: 10 });
-  Object.assign(config.worker, { batchSize: 500, concurrency: 50, renderThreads: arg('threads', config.worker.renderThreads) });
-  const app = await createApp(config, ['worker'], { log: pino({ level: 'warn' }), masterKey: Buffer.alloc(32, 7), startLoops: false, listen: false });
+  Object.assign(config.worker, {
+    // 500/50 as in earlier result files; --batch 200 --concurrency 20 are the config defaults.
+    batchSize: arg('batch', 500), concurrency: arg('concurrency', 50), renderThreads: arg('threads', config.worker.renderThreads),
+  });
+  return config;
+}
+
+/** In the parent: an account, domain, list, N subscribed contacts, 1 % suppressed, a campaign. */
+async function prepare(dbFile: string) {
+  const app = await createApp(benchConfig(dbFile, 1), ['worker'], { log: pino({ level: 'warn' }), masterKey: MASTER, startLoops: false, listen: false });
   const { core, deps } = app;
   const acc = await core.accounts.createAccount('bench');
   await core.domains.addDomain(acc.id, 'bench.example');
@@ -51,33 +71,87 @@ async function tegami(sinkPort: number) {
   // 1 % suppressed, so the checks do real work.
   await core.suppressions.add(acc.id, Array.from({ length: Math.floor(N / 100) }, (_, k) => ({ address: `u${k * 100}@rcpt${(k * 100) % 50}.example`, scope: 'account' as const, reason: 'manual' })), { source: 'bench' });
   const c = await core.campaigns.create(acc.id, { name: 'bench', list_ids: [list.id], from: 'News <news@bench.example>', subject: 'News for {{ first }}', html: HTML });
-  const stop = peakRss();
-  const t0 = performance.now();
-  await core.campaigns.schedule(acc.id, c.id);
-  await app.sending!.drain();
-  const secs = (performance.now() - t0) / 1000;
-  const rss = stop();
-  const p = await core.campaigns.progress(acc.id, c.id);
   await app.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return { secs, rss, sent: p.sent, skipped: p.skipped };
+  return { accountId: acc.id, campaignId: c.id };
 }
 
-async function naive(sinkPort: number) {
+/** In the tegami child: schedule and send the prepared campaign with one worker. */
+async function tegamiChild() {
+  const dbFile = process.argv[process.argv.indexOf('--db') + 1];
+  const [port, accountId, campaignId] = ['--port', '--account', '--campaign'].map((k) => process.argv[process.argv.indexOf(k) + 1]);
+  const app = await createApp(benchConfig(dbFile, Number(port)), ['worker'], { log: pino({ level: 'warn' }), masterKey: MASTER, startLoops: false, listen: false });
+  const atStart = memory().now;
+  // BENCH_MEM_TIMELINE=1 prints the process's memory every 2 s to stderr.
+  const timeline = process.env.BENCH_MEM_TIMELINE ? setInterval(() => {
+    (globalThis as { gc?: () => void }).gc?.(); // with BENCH_NODE_FLAGS=--expose-gc: live memory only
+    const m = process.memoryUsage();
+    process.stderr.write(`rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
+  }, Number(process.env.BENCH_MEM_TIMELINE) > 1 ? Number(process.env.BENCH_MEM_TIMELINE) : 2000) : null;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await app.core.campaigns.schedule(accountId, campaignId);
+  if (timeline) process.stderr.write(`scheduled; VmHWM ${memory().peak}\n`);
+  await app.sending!.drain();
+  if (timeline) process.stderr.write(`drained; VmHWM ${memory().peak}\n`);
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  if (timeline) clearInterval(timeline);
+  const p = await app.core.campaigns.progress(accountId, campaignId);
+  const mem = memory();
+  const heap = process.memoryUsage();
+  if (process.env.BENCH_THREAD_CPU) {
+    // CPU seconds per thread of this process (main, render threads, V8 and libuv helpers).
+    const { readdirSync } = await import('node:fs');
+    const byName = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const secs = (Number(f[11]) + Number(f[12])) / 100;
+      const key = tid === String(process.pid) ? 'main' : `${name}:${tid}`;
+      byName.set(key, (byName.get(key) ?? 0) + secs);
+    }
+    process.stderr.write(`thread CPU s: ${[...byName].map(([k, v]) => `${k}=${v.toFixed(1)}`).join(' ')} (wall ${secs.toFixed(1)} s)\n`);
+  }
+  await app.stop();
+  return {
+    secs, rss: mem.peak, rssAtStart: atStart, rssAtEnd: mem.now, sent: p.sent, skipped: p.skipped,
+    mainHeapMb: Math.round(heap.heapTotal / 1048576), externalMb: Math.round(heap.external / 1048576),
+    // CPU of the whole process (all threads) per message: less sensitive to other load than msgs/s.
+    cpuMsPerMsg: (cpu.user + cpu.system) / 1000 / (p.sent + p.skipped),
+  };
+}
+
+/** In the naive child. */
+async function naiveChild() {
+  const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const transport = nodemailer.createTransport({
-    pool: true, host: '127.0.0.1', port: sinkPort, maxConnections: 10, maxMessages: 1_000_000, ignoreTLS: true,
+    pool: true, host: '127.0.0.1', port, maxConnections: 10, maxMessages: 1_000_000, ignoreTLS: true,
     dkim: { domainName: 'bench.example', keySelector: 's1', privateKey: pem },
   } as never);
   const html = HTML.replace('{{ unsubscribe_url }}', 'https://mail.bench.example/u/x');
   const idx = Array.from({ length: NAIVE }, (_, i) => i);
-  const stop = peakRss();
   const t0 = performance.now();
   await runPool(idx, 50, (i) => transport.sendMail({ from: 'News <news@bench.example>', to: `u${i}@rcpt${i % 50}.example`, subject: `News for Name${i}`, html: html.replace('{{ first }}', `Name${i}`) }));
   const secs = (performance.now() - t0) / 1000;
   transport.close();
-  return { secs, rss: stop() };
+  return { secs, rss: memory().peak };
+}
+
+/** Runs this script in a child process in `role` and returns the JSON it prints last. */
+function child<T>(childRole: string, args: string[]): Promise<T> {
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--role', childRole, ...process.argv.slice(2), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  return new Promise<T>((resolve, reject) => proc.on('close', (code) => {
+    if (code !== 0) reject(new Error(`${childRole} child exited with ${code}`));
+    else resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+  }));
 }
 
 function openssl(): number {
@@ -86,11 +160,25 @@ function openssl(): number {
   return Number(line.trim().split(/\s+/)[5]);
 }
 
-const only = process.argv.includes('--only-tegami');
+if (role === 'tegami' || role === 'naive') {
+  const r = role === 'tegami' ? await tegamiChild() : await naiveChild();
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tegami-bench-send-'));
+const dbFile = join(dir, 'tegami.db');
+const ids = await prepare(dbFile);
 const sink = await childSink();
-const t = await tegami(sink.port);
-if (only) { console.log(t, (t.sent + t.skipped) / t.secs); await sink.close(); process.exit(0); }
-const n = await naive(sink.port);
+type TegamiResult = { secs: number; rss: number; rssAtStart: number; rssAtEnd: number; sent: number; skipped: number };
+const t = await child<TegamiResult>('tegami', ['--db', dbFile, '--port', String(sink.port), '--account', ids.accountId, '--campaign', ids.campaignId]);
+rmSync(dir, { recursive: true, force: true });
+if (process.argv.includes('--only-tegami')) {
+  console.log(t, `${Math.round((t.sent + t.skipped) / t.secs)} msgs/s`);
+  await sink.close();
+  process.exit(0);
+}
+const n = await child<{ secs: number; rss: number }>('naive', ['--port', String(sink.port)]);
 const received = await sink.count();
 if (received !== t.sent + NAIVE) throw new Error(`the sink received ${received}, expected ${t.sent + NAIVE}`);
 const rsa = openssl();
@@ -98,9 +186,13 @@ await sink.close();
 const tRate = (t.sent + t.skipped) / t.secs;
 const nRate = NAIVE / n.secs;
 printTable([
-  { run: 'tegami campaign end to end (1 worker, SQLite, RSA+Ed25519)', messages: t.sent + t.skipped, seconds: t.secs.toFixed(1), 'msgs/s': Math.round(tRate), 'peak RSS MB': t.rss },
-  { run: 'baseline (a): naive MailComposer + nodemailer RSA DKIM + pool', messages: NAIVE, seconds: n.secs.toFixed(1), 'msgs/s': Math.round(nRate), 'peak RSS MB': n.rss },
-  { run: 'baseline (b): openssl speed rsa2048 (sign/s, 1 core)', messages: '-', seconds: 3, 'msgs/s': Math.round(rsa), 'peak RSS MB': '-' },
+  { run: 'tegami campaign end to end (1 worker, SQLite, RSA+Ed25519)', messages: t.sent + t.skipped, seconds: t.secs.toFixed(1), 'msgs/s': Math.round(tRate), 'peak RSS MB (VmHWM)': t.rss },
+  { run: 'baseline (a): naive MailComposer + nodemailer RSA DKIM + pool', messages: NAIVE, seconds: n.secs.toFixed(1), 'msgs/s': Math.round(nRate), 'peak RSS MB (VmHWM)': n.rss },
+  { run: 'baseline (b): openssl speed rsa2048 (sign/s, 1 core)', messages: '-', seconds: 3, 'msgs/s': Math.round(rsa), 'peak RSS MB (VmHWM)': '-' },
 ]);
-console.log(`tegami / naive = ${(tRate / nRate).toFixed(2)} (target >= 1.5); tegami / openssl rsa2048 = ${(tRate / rsa * 100).toFixed(0)} % (target >= 35 %)`);
-writeResult(`send-${N}`, { rows: N, tegami: { ...t, msgsPerSec: tRate }, naive: { messages: NAIVE, seconds: n.secs, msgsPerSec: nRate, peakRssMb: n.rss }, opensslRsa2048SignPerSec: rsa, ratioNaive: tRate / nRate, ratioOpenssl: tRate / rsa });
+console.log(`tegami / naive = ${(tRate / nRate).toFixed(2)} (target >= 1.5); tegami / openssl rsa2048 = ${(tRate / rsa * 100).toFixed(0)} % (target >= 35 %); tegami RSS after start ${t.rssAtStart} MB, peak ${t.rss} MB (target <= 150)`);
+writeResult(`send-${N}`, {
+  rows: N, rssMeasure: 'VmHWM of the sending child process (all threads)',
+  tegami: { ...t, msgsPerSec: tRate }, naive: { messages: NAIVE, seconds: n.secs, msgsPerSec: nRate, peakRssMb: n.rss },
+  opensslRsa2048SignPerSec: rsa, ratioNaive: tRate / nRate, ratioOpenssl: tRate / rsa,
+});

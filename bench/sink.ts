@@ -27,6 +27,6 @@ export async function childSink(): Promise<{ port: number; count: () => Promise<
   return {
     port,
     async count() { child.stdin!.write('count\n'); return Number(await next()); },
-    async close() { child.kill(); },
+    async close() { child.stdin!.end(); child.kill('SIGKILL'); },
   };
 }

@@ -4,6 +4,7 @@
  * at 1,000 req/s for latency. Run: npx tsx bench/unsubscribe.ts [--seconds S] [--tokens N]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -68,7 +69,24 @@ const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 const b = await run(bareUrl, mainPaths, { connections: 50 });
 const t = await run(app.url!, mainPaths, { connections: 50 });
 const committedMain = await count();
+// During the fixed-rate run: the server's event-loop delay and its GC pauses (where p99 comes from).
+const loop = monitorEventLoopDelay({ resolution: 1 });
+const gcs: Array<{ kind: number; ms: number }> = [];
+const gcObs = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push({ kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, ms: e.duration });
+});
+gcObs.observe({ entryTypes: ['gc'] });
+loop.enable();
 const fixed = await run(app.url!, fixedPaths, { connections: 20, rate: 1000 });
+loop.disable();
+gcObs.disconnect();
+// perf_hooks GC kinds: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
+const gcStats = {
+  loopDelayP99Ms: loop.percentile(99) / 1e6, loopDelayMaxMs: loop.max / 1e6,
+  minor: gcs.filter((g) => g.kind === 1).length, minorMaxMs: Math.max(0, ...gcs.filter((g) => g.kind === 1).map((g) => g.ms)),
+  major: gcs.filter((g) => g.kind === 2).length, majorMaxMs: Math.max(0, ...gcs.filter((g) => g.kind === 2).map((g) => g.ms)),
+  pausesOver5ms: gcs.filter((g) => g.ms > 5).length,
+};
 const committed = await count();
 await bare.close();
 await app.stop();
@@ -80,4 +98,5 @@ printTable([
   { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors },
 ]);
 console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - committedMain} by ${fixed.total} at the fixed rate`);
-writeResult('unsubscribe', { seconds: SECONDS, tegami: t, bare: b, fixedRate1000: fixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });
+console.log(`during the fixed-rate run: event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
+writeResult('unsubscribe', { seconds: SECONDS, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });

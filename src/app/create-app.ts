@@ -8,7 +8,13 @@ import type { App } from '../http/types.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import type { Deps } from './deps.js';
-import { mailtoUnsubscribeHandler, startInboundServer } from '../inbound/inbound-server.js';
+import { startInboundServer } from '../inbound/inbound-server.js';
+import { inboundHandlers } from '../inbound/handlers.js';
+import type { ForwardSealer } from '../inbound/role-mail.js';
+import { sealForwarded } from '../arc/forward.js';
+import type { ArcResolver } from '../arc/seal.js';
+import { resolve as dnsResolve } from 'node:dns/promises';
+import { SERVICES, type StartedService } from './services.js';
 import { createSendingRole, type SendingRole } from '../send/sending-role.js';
 import { createTransport } from '../transport/create-transport.js';
 import type { Resolver } from '../transport/mx.js';
@@ -31,6 +37,8 @@ export interface TegamiApp {
   inboundPort?: number;
   /** The worker role (planner + sender), when this process has it. */
   sending?: SendingRole;
+  /** Started background services by name (relay, webhooks, …). */
+  services: Record<string, StartedService>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +58,12 @@ export interface CreateAppOptions {
   transport?: Transport;
   resolver?: Resolver;
   policy?: PolicyProvider;
+  /** Start the submission relay on this port (0 = any free port) even if the config says 0. */
+  relayPort?: number;
+  /** DNS for ARC evaluation of forwarded mail, in mailauth's (name, rrtype) shape. */
+  arcResolver?: ArcResolver;
+  /** Override of outbound HTTP (webhook deliveries, provider APIs) for tests. */
+  fetch?: typeof fetch;
 }
 
 /** Composition root: wires store, core, http (and later send, inbound) for the given roles. */
@@ -58,10 +72,10 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
   const store = opts.store ?? openDb({ url: config.database.url, poolSize: config.database.poolSize });
   await migrate(store);
   const masterKey = opts.masterKey ?? loadMasterKey(config, { create: true });
-  const deps: Deps = { store, clock: opts.clock ?? systemClock, log, config, masterKey };
+  const deps: Deps = { store, clock: opts.clock ?? systemClock, log, config, masterKey, fetch: opts.fetch };
   const core = createCore(deps);
   const stops: Array<() => Promise<void>> = [];
-  const out: TegamiApp = { deps, core, stop: async () => {} };
+  const out: TegamiApp = { deps, core, services: {}, stop: async () => {} };
   if (roles.includes('api')) {
     const http = await buildApp(deps, core);
     out.http = http;
@@ -73,7 +87,18 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
     stops.push(() => http.close());
   }
   if (roles.includes('smtp') && (config.smtp.inboundPort > 0 || opts.inboundPort !== undefined)) {
-    const inbound = await startInboundServer(deps, [mailtoUnsubscribeHandler(deps, core)], { port: opts.inboundPort ?? config.smtp.inboundPort, host: config.smtp.host });
+    // Role-mail forwarding shares one lazily created transport (the configured one, or the test override).
+    let fwd: Transport | undefined;
+    const forwardTransport = () => (fwd ??= opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy }));
+    stops.push(async () => { if (fwd && fwd !== opts.transport) await fwd.close(); });
+    // Forwarded role mail carries an ARC set sealed with the receiving domain's key (R-AUTH-14).
+    const arcResolver = opts.arcResolver ?? ((name: string, rr: string) => dnsResolve(name, rr));
+    const seal: ForwardSealer = async (raw, accountId, domainId, s) => {
+      if (!domainId) return raw;
+      const r = await sealForwarded(deps, core.domains, { accountId, domainId, raw, resolver: arcResolver, session: { ip: s.remoteAddress, sender: s.mailFrom ?? undefined } });
+      return r.raw;
+    };
+    const inbound = await startInboundServer(deps, inboundHandlers(deps, core, { transport: forwardTransport, seal }), { port: opts.inboundPort ?? config.smtp.inboundPort, host: config.smtp.host });
     out.inboundPort = inbound.port;
     stops.push(inbound.close);
   }
@@ -82,6 +107,13 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
     out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false });
     // Stop sending before the HTTP server so in-flight work finishes and leases are released.
     stops.unshift(() => out.sending!.stop());
+  }
+  for (const svc of SERVICES) {
+    if (!svc.roles.some((r) => roles.includes(r))) continue;
+    const started = await svc.start(deps, core, opts);
+    if (!started) continue;
+    out.services[svc.name] = started;
+    stops.unshift(started.stop);
   }
   out.stop = async () => {
     for (const s of stops) await s().catch((err) => log.error({ err }, 'stop failed'));

@@ -14,4 +14,6 @@ export interface Deps {
   config: Config;
   /** 32-byte master key for secrets at rest. */
   masterKey: Buffer;
+  /** Outbound HTTP (provider certificate fetches, confirmations); tests inject their own. */
+  fetch?: typeof fetch;
 }

@@ -14,6 +14,7 @@ export function defaultConfig(): Config {
       publicUrl: 'http://localhost:8025',
       unsubscribeUrl: '',
       bodyLimitBytes: 30 * 1024 * 1024,
+      trustProxy: 'loopback',
     },
     smtp: { host: '127.0.0.1', submissionPort: 0, inboundPort: 0, hostname: 'localhost', maxMessageBytes: 25 * 1024 * 1024 },
     transport: {
@@ -25,6 +26,19 @@ export function defaultConfig(): Config {
     worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, pollMs: 250, retryHours: 120, renderThreads: Math.min(4, availableParallelism()) },
     limits: { attachmentBytes: 10 * 1024 * 1024, messageBytes: 25 * 1024 * 1024 },
     dns: { spfInclude: '', sendingIps: '' },
+    console: { sessionHours: 12, loginMaxFailures: 10, loginWindowMinutes: 15 },
+    dmarc: { maxInputBytes: 10 * 1024 * 1024, maxXmlBytes: 32 * 1024 * 1024, maxRatio: 400, maxRecords: 200_000, ptrTimeoutMs: 2000, policyMinDays: 14, policyMinAlignedShare: 0.98 },
+    relay: { implicitTlsPort: 0, tlsCertFile: '', tlsKeyFile: '', maxMessageBytes: 25 * 1024 * 1024, maxRecipients: 100, ratePerMinute: 6000, ccGuard: 'warn', keepHours: 24 },
+    bounces: { softBounceLimit: 5, fblLocalPart: 'fbl', acceptRoleAddresses: true },
+    compliance: {
+      spamRateWarn: 0.001, spamRatePause: 0.003, spamRateMinDelivered: 1000, bulkThreshold: 5000, bulkAlertAt: 4500,
+      warmupStartPerDay: 50, warmupTargetPerDay: 1000, warmupDays: 10, hourlyCaps: { gmail: 2000, yahoo: 2000, outlook: 2000, icloud: 2000 },
+      recheckMinutes: 1440,
+    },
+    webhooks: {
+      enabled: true, allowLocalHttp: false, pollMs: 1000, batchSize: 200, concurrency: 10, timeoutMs: 10_000, leaseSeconds: 60,
+      retryHours: 24, disableAfterHours: 24, rotationGraceHours: 24, gapGraceSeconds: 120, maxEndpointsPerAccount: 20, logRetentionDays: 30,
+    },
     log: { level: 'info' },
   };
 }

@@ -9,6 +9,8 @@ import { campaignsRepo, type CampaignRow } from '../store/campaigns-repo.js';
 import { messagesRepo } from '../store/messages-repo.js';
 import { checkTemplateSyntax } from '../render/template-check.js';
 import type { SendCollaborators } from './send-collaborators.js';
+import { assertVisibleUnsubscribe } from '../compliance/preflight.js';
+import { PREVIEW_UNSUBSCRIBE_URL } from '../render/render-message.js';
 import { unsubscribeBase } from './unsubscribe-base.js';
 import { contentFromInput } from './content-source.js';
 
@@ -64,7 +66,9 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
         kind: 'api' as const, from: { name: from.name, address: from.address }, replyTo: replyTo?.address ?? null,
         to: [], cc: [], subject, html, text, data: {}, attachments: [], headers, category: 'subscription' as const, listId: ids[0],
       };
-      await collab.preview(content, { address: `preview@${from.domain}` });
+      const rendered = await collab.preview(content, { address: `preview@${from.domain}` });
+      // A link hidden by CSS is no visible unsubscribe link (R-UNSUB-10, issue 6 item 2).
+      assertVisibleUnsubscribe(rendered as { html: string | null; text: string | null }, 'subscription', PREVIEW_UNSUBSCRIBE_URL);
       const t = now();
       const row = {
         id: newId('cmp_'), account_id: accountId, name: input.name, status: 'draft', category: 'subscription',
@@ -81,6 +85,12 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
 
     async schedule(accountId: string, id: string, at?: number | null) {
       const when = at ?? now();
+      const c = await must(accountId, id);
+      if (c.status === 'draft' || c.status === 'scheduled') {
+        const from = parseMailbox(c.from_address, 'from');
+        const domain = await collab.domains.findDomainForAddress(accountId, from.domain);
+        await collab.preflight(accountId, { from: from.address, category: 'subscription', domainId: domain?.id ?? null });
+      }
       if (!(await repo.transition(accountId, id, ['draft', 'scheduled'], { status: 'scheduled', scheduled_at: when, updated_at: now() }))) {
         await must(accountId, id);
         fail('E_STATE', 'only a draft or scheduled campaign can be scheduled');

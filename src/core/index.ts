@@ -8,14 +8,25 @@ import { listsCore } from './lists.js';
 import { domainsCore } from './domains.js';
 import { messagesCore } from './messages.js';
 import type { SendCollaborators } from './send-collaborators.js';
+import { complianceGuard } from '../compliance/guard.js';
+import { combineGuards } from '../send/guard.js';
+import { compliancePreflight } from '../compliance/preflight.js';
 import { suppressionsCore } from './suppressions.js';
 import { templatesCore } from './templates.js';
+import { bouncesCore } from './bounces.js';
+import { providerHooksCore } from './provider-hooks.js';
+import { dmarcCore } from './dmarc.js';
+import { relayCore } from './relay.js';
+import { webhooksCore } from './webhooks.js';
+import { complianceCore } from './compliance.js';
+import { consoleUsersCore } from './console-users.js';
 
 /** Every use case, built once from the dependencies. Edges (http, inbound, cli) call only these. */
 export function createCore(deps: Deps) {
   const domains = domainsCore(deps);
   const suppressions = suppressionsCore(deps);
-  const collab: SendCollaborators = { domains, suppressions, preview: previewContent };
+  const bounces = bouncesCore(deps, suppressions);
+  const collab: SendCollaborators = { domains, suppressions, bounces, preview: previewContent, guard: combineGuards(complianceGuard(deps), bounces.holdsGuard), preflight: compliancePreflight(deps) };
   return {
     accounts: accountsCore(deps),
     domains,
@@ -25,6 +36,13 @@ export function createCore(deps: Deps) {
     contacts: { ...contactsCore(deps), import: (accountId: string, listId: string, input: Parameters<typeof importContacts>[3], opts?: Parameters<typeof importContacts>[4]) => importContacts(deps, accountId, listId, input, opts) },
     messages: messagesCore(deps, collab),
     campaigns: campaignsCore(deps, collab),
+    bounces,
+    providerHooks: providerHooksCore(deps, bounces),
+    dmarc: dmarcCore(deps),
+    relay: relayCore(deps),
+    webhooks: webhooksCore(deps),
+    compliance: complianceCore(deps),
+    consoleUsers: consoleUsersCore(deps),
     /** What the send path (planner, worker) shares with the use cases above. */
     collab,
   };

@@ -50,8 +50,12 @@ export function listsCore(deps: Deps) {
       await deps.store.db.transaction().execute(async (tx) => {
         // Campaigns keep their list ids for List-Id, stats and unsubscribe pages, so a list a
         // campaign has named stays (checked inside the transaction that deletes).
-        const used = await listsRepo({ ...deps.store, db: tx }).usedByCampaign(accountId, l.id);
+        const inTx = listsRepo({ ...deps.store, db: tx });
+        const used = await inTx.usedByCampaign(accountId, l.id);
         if (used) fail('E_STATE', `campaign ${used.id} (${used.status}) uses this list`);
+        // A relay filter marks mail as subscription mail of this list (issue 7): remove the filter first.
+        const filter = await inTx.usedByRelayFilter(accountId, l.id);
+        if (filter) fail('E_STATE', `relay filter ${filter.id} uses this list`);
         await tx.deleteFrom('subscriptions').where('account_id', '=', accountId).where('list_id', '=', l.id).execute();
         await tx.deleteFrom('lists').where('account_id', '=', accountId).where('id', '=', l.id).execute();
       });

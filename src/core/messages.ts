@@ -8,6 +8,8 @@ import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import { idempotencyRepo } from '../store/idempotency-repo.js';
 import { validateContentFields, validateRecipients, type MessageContent, type SendMessageInput } from './message-input.js';
 import type { SendCollaborators } from './send-collaborators.js';
+import { assertVisibleUnsubscribe } from '../compliance/preflight.js';
+import { PREVIEW_UNSUBSCRIBE_URL } from '../render/render-message.js';
 import { unsubscribeBase } from './unsubscribe-base.js';
 import { contentFromInput } from './content-source.js';
 
@@ -41,6 +43,7 @@ export function messagesCore(deps: Deps, collab: SendCollaborators) {
       const [l] = await lists.listsByIds(accountId, [input.list_id]);
       if (!l) fail('E_NOT_FOUND', 'list not found');
       listId = l.id;
+      await collab.preflight(accountId, { from: from.address, category, domainId: domain.id });
     }
     const { subject, html, text } = await contentFromInput(deps.store, accountId, input);
     const headers = validateExtraHeaders(input.headers ?? {});
@@ -50,7 +53,9 @@ export function messagesCore(deps: Deps, collab: SendCollaborators) {
       data: input.data ?? {}, attachments, headers, category, listId,
     };
     // Reject templates that cannot render now rather than fail at send time.
-    await collab.preview(content, { address: rcpts.all[0].address });
+    const rendered = await collab.preview(content, { address: rcpts.all[0].address });
+    // A link hidden by CSS is no visible unsubscribe link (R-UNSUB-10, issue 6 item 2).
+    assertVisibleUnsubscribe(rendered as { html: string | null; text: string | null }, category, PREVIEW_UNSUBSCRIBE_URL);
     return { content, rcpts: rcpts.all, domainId: domain.id, domainName: domain.name, category: category as 'subscription' | 'transactional', listId };
   }
 

@@ -1,4 +1,6 @@
 import type { SigningKeys } from '../render/dkim.js';
+import type { SendGuard } from '../send/guard.js';
+import type { BouncesCore } from './bounces.js';
 import type { MessageContent } from './message-input.js';
 
 /** A sending domain as the send path needs it. */
@@ -36,6 +38,12 @@ export interface SendCollaborators {
       ctx: { source: string; ip?: string; userAgent?: string },
     ): Promise<unknown>;
   };
+  /** Bounce outcomes, soft-bounce counts and held streams (issue 5). */
+  bounces: Pick<BouncesCore, 'apply' | 'delivered'>;
+  /** Warm-up, caps, paused and held streams, volume counters (issues 5 and 6), combined with combineGuards. */
+  guard: SendGuard;
+  /** Preflight gates for a subscription send or campaign (issue 6 item 2); throws E_COMPLIANCE with the rule id. */
+  preflight(accountId: string, input: { from: string; category: 'subscription' | 'transactional'; domainId: string | null }): Promise<void>;
   /** Renders the content for one recipient and throws E_TEMPLATE/E_NO_UNSUBSCRIBE_LINK when it cannot. */
   preview(content: MessageContent, recipient: { address: string }): Promise<unknown>;
 }

@@ -9,6 +9,12 @@ import { createMetrics } from './metrics.js';
 import { ROUTES } from './routes/index.js';
 import type { App } from './types.js';
 
+/** `none` → trust no proxy; otherwise Fastify's list of addresses, CIDRs or `loopback`. */
+function trustProxyOption(v: string): boolean | string[] {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  return !list.length || list.includes('none') ? false : list;
+}
+
 /** Options for buildApp. */
 export interface BuildAppOptions {
   authenticators?: Authenticator[];
@@ -22,7 +28,8 @@ export async function buildApp(deps: Deps, core: Core, opts: BuildAppOptions = {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: deps.config.http.bodyLimitBytes,
-    trustProxy: true,
+    // Only configured proxies may name the client (a forged X-Forwarded-For must not dodge login limits).
+    trustProxy: trustProxyOption(deps.config.http.trustProxy),
     // Unsubscribe tokens are long path parameters (the default limit of 100 answers 414).
     routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },

@@ -12,6 +12,7 @@ export const STATUS: Record<ErrorKind, number> = {
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,
+  upstream: 502,
 };
 
 /** Turns any thrown error into `{ error: { code, message } }` with the mapped status. */

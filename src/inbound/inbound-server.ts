@@ -5,15 +5,22 @@ import { unsubscribeCore } from '../core/unsubscribe.js';
 import { domainsRepo } from '../store/domains-repo.js';
 import { replyFor, smtpError } from './replies.js';
 
+/** What a handler learns about the SMTP session that delivered a message. */
+export interface InboundSession {
+  remoteAddress: string;
+  /** The envelope sender; null for the null reverse-path `<>` of bounces. */
+  mailFrom: string | null;
+}
+
 /** A recipient handler: claims an address at RCPT and acts on the message at the end of DATA. */
 export interface RecipientHandler {
   name: string;
   /** Returns a bound action when this handler owns the address, else null. */
-  match(local: string, domain: string): Promise<((raw: Buffer, session: { remoteAddress: string }) => Promise<void>) | null>;
+  match(local: string, domain: string): Promise<((raw: Buffer, session: InboundSession) => Promise<void>) | null>;
 }
 
 /** True when the domain is one tegami receives for: a return-path domain or its own host name. */
-async function ourDomain(deps: Deps, domain: string): Promise<boolean> {
+export async function ourDomain(deps: Deps, domain: string): Promise<boolean> {
   if (domain === deps.config.smtp.hostname.toLowerCase()) return true;
   return (await domainsRepo(deps.store).byReturnPath(domain)).length > 0;
 }
@@ -41,7 +48,7 @@ export function mailtoUnsubscribeHandler(deps: Deps, core: Core): RecipientHandl
  */
 export async function startInboundServer(deps: Deps, handlers: RecipientHandler[], opts: { port: number; host: string }) {
   const log = deps.log.child({ component: 'inbound' });
-  type Bound = (raw: Buffer, s: { remoteAddress: string }) => Promise<void>;
+  type Bound = (raw: Buffer, s: InboundSession) => Promise<void>;
   const pending = new WeakMap<object, Bound[]>();
   const server = new SMTPServer({
     name: deps.config.smtp.hostname, banner: 'tegami inbound', logger: false, authOptional: true, disabledCommands: ['AUTH'],
@@ -67,17 +74,17 @@ export async function startInboundServer(deps: Deps, handlers: RecipientHandler[
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', (err) => cb(replyFor(err)));
+      stream.on('error', (err) => cb(replyFor(err, 'data')));
       stream.on('end', async () => {
         if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return cb(smtpError(552, '5.3.4', 'message too large'));
         try {
           // Committed before 250: a crash after the reply loses nothing.
-          for (const act of pending.get(session) ?? []) await act(Buffer.concat(chunks), { remoteAddress: session.remoteAddress });
+          for (const act of pending.get(session) ?? []) await act(Buffer.concat(chunks), { remoteAddress: session.remoteAddress, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address || null : null });
           pending.delete(session);
           cb();
         } catch (err) {
           log.error({ err, session: session.id }, 'data handler failed');
-          cb(replyFor(err));
+          cb(replyFor(err, 'data'));
         }
       });
     },

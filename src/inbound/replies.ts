@@ -11,7 +11,16 @@ const REPLY: Record<ErrorKind, [number, string]> = {
   unprocessable: [550, '5.7.1'],
   rate_limited: [451, '4.7.1'],
   internal: [451, '4.3.0'],
+  upstream: [451, '4.4.0'],
 };
+
+/**
+ * Reply code and enhanced status of an error kind. After DATA an invalid or unprocessable input
+ * is the message's content, not the address (RFC 3463 5.6.0).
+ */
+export function replyCodes(kind: ErrorKind, stage: 'rcpt' | 'data' = 'rcpt'): [number, string] {
+  return stage === 'data' && (kind === 'invalid' || kind === 'unprocessable') ? [554, '5.6.0'] : REPLY[kind];
+}
 
 /** An Error smtp-server turns into a reply with this code and enhanced status. */
 export function smtpError(code: number, enhanced: string, text: string): Error & { responseCode: number } {
@@ -21,9 +30,9 @@ export function smtpError(code: number, enhanced: string, text: string): Error &
 }
 
 /** Any thrown error as an SMTP reply; unexpected errors are temporary (the sender retries). */
-export function replyFor(err: unknown): Error & { responseCode: number } {
+export function replyFor(err: unknown, stage: 'rcpt' | 'data' = 'rcpt'): Error & { responseCode: number } {
   if (isTegamiError(err)) {
-    const [code, enh] = REPLY[err.kind];
+    const [code, enh] = replyCodes(err.kind, stage);
     return smtpError(code, enh, err.message.replace(/[\r\n]/g, ' '));
   }
   return smtpError(451, '4.3.0', 'temporary local problem, try again later');

@@ -20,6 +20,8 @@ export interface ComposeInput {
   unsubscribe?: { url: string; mailto: string } | null;
   feedbackId?: string | null;
   smtpUtf8?: boolean;
+  /** Fixes the random part of the MIME boundaries (compose-template.ts builds its skeleton with it). */
+  baseBoundary?: string;
 }
 
 /** RFC 2047 B-encoding for phrases (List-Id display name). */
@@ -55,6 +57,7 @@ export async function composeMessage(input: ComposeInput): Promise<Buffer> {
     headers,
     // Non-ASCII headers stay raw only when the next hop takes SMTPUTF8 (R-EAI-1, R-FMT-6).
     ...(input.smtpUtf8 ? {} : { textEncoding: 'quoted-printable' }),
+    ...(input.baseBoundary ? { baseBoundary: input.baseBoundary } : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
   } as never);

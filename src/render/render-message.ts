@@ -1,5 +1,6 @@
 import type { MessageContent } from '../core/message-input.js';
 import { composeMessage } from './compose.js';
+import { composeTemplate, type ComposeTemplate } from './compose-template.js';
 import { signMessage, type SigningKeys } from './dkim.js';
 import { compileContent, renderContent, type CompiledContent } from './template.js';
 
@@ -50,21 +51,49 @@ export function mergeVars(spec: Pick<RenderSpec, 'content' | 'recipient' | 'unsu
  */
 export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
   const c = spec.content;
-  const parts = await renderContent(compiledFor(spec.cacheKey, c), mergeVars(spec));
+  const t = compiledFor(spec.cacheKey, c);
+  const parts = await renderContent(t, mergeVars(spec));
   // Subscription copies name only their own recipient: one-click identifies one person (R-UNSUB-3).
   const to = c.category === 'subscription' || !c.to.length ? [spec.recipient.address] : c.to;
-  const raw = await composeMessage({
-    from: c.from, to, cc: c.category === 'subscription' ? [] : c.cc, replyTo: c.replyTo, subject: parts.subject,
-    html: parts.html, text: parts.text,
-    attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
-    headers: c.headers, messageId: spec.messageId, date: spec.date, category: c.category,
-    list: spec.list, unsubscribe: spec.unsubscribe, feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8,
-  });
+  const cc = c.category === 'subscription' ? [] : c.cc;
+  const perRecipient = {
+    to, subject: parts.subject, html: parts.html, text: parts.text, messageId: spec.messageId, date: spec.date, unsubscribe: spec.unsubscribe,
+  };
+  // The MIME skeleton is built once per content (and list, Feedback-ID, SMTPUTF8) and filled per
+  // copy; an empty part changes the structure, so such a copy is composed in full.
+  const template = c.attachments.length || parts.html === '' || parts.text === '' ? null : await templateFor(spec, t.html !== null, cc);
+  const raw = template
+    ? template.compose(perRecipient)
+    : await composeMessage({
+      ...perRecipient, from: c.from, cc, replyTo: c.replyTo,
+      attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
+      headers: c.headers, category: c.category, list: spec.list, feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8,
+    });
   return signMessage(raw, spec.keys, { now: spec.date.getTime() });
 }
 
+const templates = new Map<string, Promise<ComposeTemplate | null>>();
+
+function templateFor(spec: RenderSpec, hasHtml: boolean, cc: string[]): Promise<ComposeTemplate | null> {
+  const c = spec.content;
+  const key = `${spec.cacheKey}\u0000${JSON.stringify([spec.list, spec.feedbackId, !!spec.smtpUtf8, hasHtml])}`;
+  let hit = templates.get(key);
+  if (!hit) {
+    hit = composeTemplate({
+      from: c.from, cc, replyTo: c.replyTo, attachments: [], headers: c.headers, category: c.category, list: spec.list,
+      feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8, hasHtml, hasText: true,
+    }).catch(() => null);
+    if (templates.size >= MAX_CACHED) templates.delete(templates.keys().next().value as string);
+    templates.set(key, hit);
+  }
+  return hit;
+}
+
 /** Renders a content for a sample recipient to reject bad templates at submit time. */
+/** The one-click URL previews render in place of a recipient's own. */
+export const PREVIEW_UNSUBSCRIBE_URL = 'https://example.invalid/u/preview';
+
 export async function previewContent(content: MessageContent, recipient: { address: string }) {
-  const dummy = content.category === 'subscription' ? { url: 'https://example.invalid/u/preview', mailto: 'mailto:u@example.invalid', preferencesUrl: 'https://example.invalid/u/preview/preferences' } : null;
+  const dummy = content.category === 'subscription' ? { url: PREVIEW_UNSUBSCRIBE_URL, mailto: 'mailto:u@example.invalid', preferencesUrl: `${PREVIEW_UNSUBSCRIBE_URL}/preferences` } : null;
   return renderContent(compileContent(content), mergeVars({ content, recipient: { address: recipient.address, attributes: {} }, unsubscribe: dummy }));
 }

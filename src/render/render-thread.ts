@@ -1,11 +1,28 @@
 import { parentPort } from 'node:worker_threads';
 import { isTegamiError } from '../domain/errors.js';
 import { renderForRecipient, type RenderSpec } from './render-message.js';
+import { THREAD_REF_CACHE, type RenderJob } from './render-job.js';
+
+const contents = new Map<number, RenderSpec['content']>();
+const keys = new Map<number, RenderSpec['keys']>();
+
+function keep<V>(m: Map<number, V>, ref: number, v: V | undefined): V | undefined {
+  if (v === undefined) return m.get(ref);
+  if (!m.has(ref) && m.size >= THREAD_REF_CACHE) m.delete(m.keys().next().value as number);
+  m.set(ref, v);
+  return v;
+}
 
 /** Worker-thread side of the render pool: renders, composes and signs one copy per job. */
-parentPort!.on('message', async (job: { id: number; spec: RenderSpec }) => {
+parentPort!.on('message', async (job: RenderJob) => {
   try {
-    const spec = { ...job.spec, date: new Date(job.spec.date) };
+    const content = keep(contents, job.contentRef, job.spec.content);
+    const signing = keep(keys, job.keysRef, job.spec.keys);
+    if (!content || !signing) {
+      parentPort!.postMessage({ id: job.id, missing: true });
+      return;
+    }
+    const spec: RenderSpec = { ...job.spec, content, keys: signing, date: new Date(job.spec.date) };
     const raw = await renderForRecipient(spec);
     const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
     parentPort!.postMessage({ id: job.id, raw: ab }, [ab]);

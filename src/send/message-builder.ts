@@ -10,7 +10,11 @@ import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import type { Envelope } from '../transport/types.js';
 import type { RenderSpec } from '../render/render-message.js';
 import { createRenderPool } from '../render/render-pool.js';
-import type { SigningKeys } from '../render/dkim.js';
+import { signMessage, type SigningKeys } from '../render/dkim.js';
+import { encodePhrase } from '../render/compose.js';
+import { listIdValue, listUnsubscribeValue } from '../domain/headers.js';
+import { rewriteRelayed, type RelayPlan } from '../inbound/relay/rewrite.js';
+import { relayMessagesRepo, RELAY_DATA_PREFIX } from '../store/relay-messages-repo.js';
 
 /** Bytes and envelope of one message, ready for a transport. */
 export interface BuiltMessage {
@@ -83,6 +87,53 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
     });
   };
 
+  // Relayed messages (issue 7): the stored bytes are rewritten per recipient, then signed.
+  const relayed = relayMessagesRepo(deps.store);
+  // Promises, so the rows of one message in a batch share one read; few entries, since bytes can be large.
+  const relayCache = new Map<number, Promise<{ raw: Buffer; plan: RelayPlan }>>();
+  const domainOf = (accountId: string, fromDomain: string) => domains.get(`${accountId}|${fromDomain}`, async () => {
+    const d = await collab.domains.findDomainForAddress(accountId, fromDomain);
+    if (!d) throw new Error(`from domain ${fromDomain} is not a domain of the account`);
+    return d;
+  });
+
+  async function buildRelayed(row: MessageRow): Promise<BuiltMessage> {
+    const id = Number(row.data!.slice(RELAY_DATA_PREFIX.length, -1));
+    const load = async () => {
+      const r = await relayed.get(id);
+      if (!r || r.account_id !== row.account_id) throw new Error(`relayed message ${id} not found`);
+      return { raw: Buffer.from(r.raw), plan: JSON.parse(r.plan) as RelayPlan };
+    };
+    let pending = relayCache.get(id);
+    if (!pending) {
+      pending = load();
+      if (relayCache.size >= 8) relayCache.delete(relayCache.keys().next().value as number);
+      relayCache.set(id, pending);
+      pending.catch(() => relayCache.delete(id));
+    }
+    const rel = await pending;
+    const domain = await domainOf(row.account_id, row.from_address.slice(row.from_address.lastIndexOf('@') + 1));
+    const signing = await keysFor(row.account_id, domain.id);
+    const list = row.category === 'subscription' && row.list_id
+      ? await lists.get(`${row.account_id}|${row.list_id}`, async () => (await campaigns.listsByIds(row.account_id, [row.list_id!]))[0] ?? null)
+      : null;
+    let listUnsubscribe: string | null = null;
+    if (row.category === 'subscription' && rel.plan.oneClick) {
+      // One token per recipient row: one-click names exactly this recipient and the filter's list (R-UNSUB-3, R-UNSUB-8).
+      const token = createUnsubscribeToken(keys, { accountId: row.account_id, listId: row.list_id ?? '', subject: 'm', subjectId: Number(row.id), issuedAt: Math.floor(deps.clock.now() / 1000) });
+      const base = unsubscribeBase(deps.config, domain);
+      listUnsubscribe = listUnsubscribeValue(`${base}/u/${token}`, `mailto:u+${token}@${domain.return_path_domain}?subject=unsubscribe`);
+    }
+    const { raw } = rewriteRelayed(rel.raw, rel.plan, {
+      listUnsubscribe, listId: list ? listIdValue(list.name, list.label, domain.name, encodePhrase) : null,
+      feedbackId: `relay:${row.account_id}:${row.category}:tegami`,
+    });
+    // Signed after every header change, with the account's domain key (R-AUTH-4, R-AUTH-8).
+    const signed = await signMessage(raw, signing, { now: deps.clock.now() });
+    const envelope: Envelope = { mailFrom: verpAddress(vkey, Number(row.id), domain.return_path_domain), rcptTo: [row.rcpt], smtpUtf8: /[^\x00-\x7f]/.test(row.rcpt) };
+    return { envelope, raw: signed };
+  }
+
   return {
     close: () => pool.close(),
     async prefetch(rows) {
@@ -90,6 +141,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
       attributes = await msgs.contactAttributes(ids);
     },
     async build(row) {
+      if (row.data?.startsWith(RELAY_DATA_PREFIX)) return buildRelayed(row);
       const content = await contentOf(row);
       const fromDomain = content.from.address.slice(content.from.address.lastIndexOf('@') + 1);
       const domain = await domains.get(`${row.account_id}|${fromDomain}`, async () => {

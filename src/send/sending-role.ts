@@ -48,10 +48,32 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
     async stop() {
       // Finish the batch in flight, then give back any lease still held (SIGTERM).
       for (const r of runners) await r.stop();
-      const released = await worker.release();
-      if (released) log.info({ released }, 'released leases');
-      await transport.close();
-      await builder.close();
+      try {
+        const released = await releaseWithRetry(() => worker.release(), log);
+        if (released) log.info({ released }, 'released leases');
+      } finally {
+        await transport.close();
+        await builder.close();
+      }
     },
   };
+}
+
+/**
+ * Gives leases back, retrying for a few seconds when the database is briefly unreachable (a
+ * SIGTERM during an outage). If it still fails the leases simply expire after
+ * `worker.leaseSeconds` and another worker re-claims them; nothing is lost either way.
+ */
+async function releaseWithRetry(release: () => Promise<number>, log: { warn: (o: object, m: string) => void }, attempts = 5): Promise<number> {
+  for (let i = 1; ; i++) {
+    try {
+      return await release();
+    } catch (err) {
+      if (i >= attempts) {
+        log.warn({ err }, 'could not release leases; they will expire and be re-claimed');
+        return 0;
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** i));
+    }
+  }
 }

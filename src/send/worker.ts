@@ -6,6 +6,7 @@ import type { DeliveryResult, Transport } from '../transport/types.js';
 import { nextAttemptDelayMs, retriesExhausted } from './backoff.js';
 import type { MessageBuilder } from './message-builder.js';
 import { runPool } from './pool.js';
+import type { BounceOutcome } from '../core/bounces.js';
 
 /** Counters of one worker, for metrics and tests. */
 export interface WorkerStats {
@@ -31,7 +32,9 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     const groups = new Map<string, MessageRow[]>();
     for (const r of rows) {
       const g = `${r.account_id}|${r.category}|${r.category === 'subscription' ? r.list_id ?? '' : ''}`;
-      groups.set(g, [...(groups.get(g) ?? []), r]);
+      const list = groups.get(g);
+      if (list) list.push(r);
+      else groups.set(g, [r]);
     }
     const out = new Map<number, { reason: string; sinceMs: number }>();
     for (const g of groups.values()) {
@@ -84,6 +87,46 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     }
   }
 
+  /** Feeds the replies to the bounce pipeline: deliveries reset soft counts, bounces suppress or count, sender faults hold. */
+  async function afterAttempts(sent: MessageRow[], results: DeliveryResult[]) {
+    const delivered = new Map<string, string[]>();
+    const outcomes: BounceOutcome[] = [];
+    sent.forEach((row, i) => {
+      const res = results[i];
+      if (res.status === 'sent') {
+        const keys = delivered.get(row.account_id);
+        if (keys) keys.push(row.rcpt_key);
+        else delivered.set(row.account_id, [row.rcpt_key]);
+      }
+      else if (res.code !== null && (res.status === 'failed' || res.classification.holdStream || res.classification.class === 'rate_limited')) {
+        outcomes.push({
+          accountId: row.account_id, message: row, address: row.rcpt, kind: 'bounce', source: 'smtp', status: res.enhanced,
+          diagnostic: res.reply, classification: res.classification, messageFinal: true,
+        });
+      }
+    });
+    for (const [acc, keys] of delivered) await collab.bounces.delivered(acc, keys);
+    if (outcomes.length) await collab.bounces.apply(outcomes);
+  }
+
+  /**
+   * The batch was transmitted: its outcome must be recorded, or the whole batch is sent again
+   * once the lease expires. A database blip (restart, failover, cut connection) is retried
+   * with back-off for up to half the lease before giving up (issue 11).
+   */
+  async function recordWithRetry(now: number, records: AttemptRecord[]): Promise<void> {
+    const deadline = Date.now() + (leaseSeconds * 1000) / 2;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await repo.recordAttempts(owner, now, records);
+      } catch (err) {
+        if (Date.now() + delay > deadline) throw err;
+        deps.log.warn({ err, owner, records: records.length, retryInMs: delay }, 'recording a sent batch failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   return {
     stats,
     /** Processes one batch; returns how many messages it claimed. */
@@ -94,9 +137,13 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       const skipped = await recheck(claimed);
       const records: AttemptRecord[] = [];
       const toSend: MessageRow[] = [];
+      const candidates = claimed.filter((r) => !skipped.has(Number(r.id)));
+      const holds = await collab.guard.admit(candidates, deps.clock.now());
       for (const r of claimed) {
         const skip = skipped.get(Number(r.id));
-        if (!skip) toSend.push(r);
+        const hold = holds.get(Number(r.id));
+        if (hold && !skip) records.push({ id: r.id, status: 'held', reason: hold.reason, lastReply: null, nextAttemptAt: hold.retryAt, event: null });
+        else if (!skip) toSend.push(r);
         else records.push({ id: r.id, status: 'skipped', reason: skip.reason, lastReply: null, event: {
           account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(),
           data: JSON.stringify({ reason: skip.reason, at: 'send', since_block_ms: skip.sinceMs }),
@@ -105,20 +152,14 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       await builder.prefetch(toSend);
       const results = await runPool(toSend, concurrency, transmit);
       const now = deps.clock.now();
-      const suppress: MessageRow[] = [];
       toSend.forEach((row, i) => {
         const rec = outcome(row, results[i], now);
         records.push(rec);
-        if (results[i].status === 'failed' && results[i].classification.suppress) suppress.push(row);
       });
-      await repo.recordAttempts(owner, now, records);
-      for (const r of records) stats[r.status === 'bounced' ? 'failed' : r.status]++;
-      // A hard bounce at RCPT suppresses the address for the whole account (R-BNC-2).
-      for (const row of suppress) {
-        await collab.suppressions.add(row.account_id, [{ address: row.rcpt, scope: 'account', reason: 'hard_bounce', note: results[toSend.indexOf(row)].reply ?? undefined }], {
-          source: `bounce:message:${row.id}`,
-        });
-      }
+      await recordWithRetry(now, records);
+      await collab.guard.recorded(claimed, records, now);
+      for (const r of records) if (r.status !== 'held') stats[r.status === 'bounced' ? 'failed' : r.status]++;
+      await afterAttempts(toSend, results);
       return claimed.length;
     },
     /** Gives back leases this worker holds (graceful stop). */

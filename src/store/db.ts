@@ -44,14 +44,22 @@ export function openDb(opts: OpenOptions): Db {
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: 10_000,
+      // TCP keep-alive finds connections a restarted or failed-over server dropped silently.
+      keepAlive: true,
       options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as never,
       },
     });
-    // A dropped connection must not crash the process; the pool replaces it.
+    // A dropped connection must not crash the process; the pool replaces it. The pool only
+    // listens for errors on idle clients: a client that is checked out (between two statements
+    // of a transaction) when PostgreSQL restarts or kills its backend emits 'error' with no
+    // listener, which would be an uncaught exception. The statement in flight fails instead,
+    // the client is not queryable any more and the pool discards it on release; the caller's
+    // loop retries (src/send/runner.ts).
     pool.on('error', () => {});
+    pool.on('connect', (client) => { client.on('error', () => {}); });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

@@ -20,5 +20,8 @@ export function listsRepo({ db }: Db) {
     usedByCampaign: (accountId: string, id: string) =>
       db.selectFrom('campaigns').select(['id', 'status']).where('account_id', '=', accountId).where('list_ids', 'like', `%"${id}"%`)
         .limit(1).executeTakeFirst(),
+    /** A relay filter that marks mail as this list's subscription mail (issue 7). */
+    usedByRelayFilter: (accountId: string, id: string) =>
+      db.selectFrom('relay_filters').select('id').where('account_id', '=', accountId).where('list_id', '=', id).limit(1).executeTakeFirst(),
   };
 }

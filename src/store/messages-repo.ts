@@ -14,11 +14,13 @@ export type NewEvent = Insertable<EventsTable>;
 /** The outcome of one transmission attempt, as recorded. */
 export interface AttemptRecord {
   id: number;
-  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped';
+  /** `held`: the guard kept it back; it goes back to `queued` until nextAttemptAt, attempts unchanged. */
+  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped' | 'held';
   reason: string | null;
   lastReply: string | null;
   nextAttemptAt?: number;
-  event: NewEvent;
+  /** Every attempt has its event; a hold (not an attempt) has none. */
+  event: NewEvent | null;
 }
 
 const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
@@ -75,20 +77,21 @@ export function messagesRepo(store: Db) {
         const sent = records.filter((r) => r.status === 'sent').map((r) => r.id);
         for (let i = 0; i < sent.length; i += 500) {
           await tx.updateTable('messages')
-            .set((eb) => ({ status: 'sent', sent_at: now, updated_at: now, lease_owner: null, lease_until: null, attempts: eb('attempts', '+', 1) }))
+            .set((eb) => ({ status: 'sent', reason: null, sent_at: now, updated_at: now, lease_owner: null, lease_until: null, attempts: eb('attempts', '+', 1) }))
             .where('id', 'in', sent.slice(i, i + 500)).where('lease_owner', '=', owner).execute();
         }
         for (const r of records) {
           if (r.status === 'sent') continue;
           await tx.updateTable('messages')
             .set((eb) => ({
-              status: r.status, reason: r.reason, last_reply: r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
+              status: r.status === 'held' ? 'queued' : r.status, reason: r.reason, last_reply: r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
               next_attempt_at: r.nextAttemptAt ?? now,
-              attempts: r.status === 'skipped' ? eb.ref('attempts') : eb('attempts', '+', 1),
+              attempts: r.status === 'skipped' || r.status === 'held' ? eb.ref('attempts') : eb('attempts', '+', 1),
             }))
             .where('id', '=', r.id).where('lease_owner', '=', owner).execute();
         }
-        const ev = records.map((r) => r.event);
+        // A hold is not an attempt: no event per held message (the guard reports its reasons).
+        const ev = records.map((r) => r.event).filter((e): e is NewEvent => e !== null);
         for (let i = 0; i < ev.length; i += 500) await tx.insertInto('events').values(ev.slice(i, i + 500)).execute();
       });
     },
@@ -103,6 +106,15 @@ export function messagesRepo(store: Db) {
     get: (accountId: string, id: number) =>
       db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
     getAny: (id: number) => db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** The newest message with this Message-ID header (`<…>` included), across accounts (report matching). */
+    byMessageIdHeader: (header: string) =>
+      db.selectFrom('messages').selectAll().where('message_id', '=', header).orderBy('id', 'desc').limit(1).executeTakeFirst(),
+    /** The newest message of an account to a recipient, of one campaign or (null) of the API. */
+    latestTo(accountId: string, rcptKey: string, campaignId: string | null) {
+      let q = db.selectFrom('messages').selectAll().where('account_id', '=', accountId).where('rcpt_key', '=', rcptKey);
+      q = campaignId === null ? q.where('campaign_id', 'is', null) : q.where('campaign_id', '=', campaignId);
+      return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
+    },
     events: (accountId: string, messageId: number) =>
       db.selectFrom('events').selectAll().where('account_id', '=', accountId).where('message_id', '=', messageId).orderBy('id').execute(),
 

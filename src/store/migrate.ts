@@ -1,9 +1,18 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './db.js';
 import * as m001 from './migrations/001-initial.js';
+import * as m002 from './migrations/002-bounces.js';
+import * as m003 from './migrations/003-dmarc.js';
+import * as m004 from './migrations/004-relay.js';
+import * as m005 from './migrations/005-webhooks.js';
+import * as m006 from './migrations/006-compliance.js';
+import * as m007 from './migrations/007-console.js';
 
 /** Every migration in order; one set for both dialects. */
-const MIGRATIONS = { '001-initial': m001 };
+const MIGRATIONS = {
+  '001-initial': m001, '002-bounces': m002, '003-dmarc': m003, '004-relay': m004,
+  '005-webhooks': m005, '006-compliance': m006, '007-console': m007,
+};
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrate(store: Db): Promise<string[]> {

@@ -1,4 +1,10 @@
 import type { Generated } from 'kysely';
+import type { BounceTables } from './types-bounces.js';
+import type { DmarcTables } from './types-dmarc.js';
+import type { RelayTables } from './types-relay.js';
+import type { WebhookTables } from './types-webhooks.js';
+import type { ComplianceTables } from './types-compliance.js';
+import type { ConsoleTables } from './types-console.js';
 
 /** Epoch milliseconds; every timestamp column uses it so both dialects agree. */
 export type Millis = number;
@@ -82,7 +88,7 @@ export interface BulkSendersTable { account_id: string; org_domain: string; prov
 export interface SettingsTable { key: string; value: string }
 
 /** The whole schema, as Kysely sees it. */
-export interface DB {
+export interface DB extends BounceTables, DmarcTables, RelayTables, WebhookTables, ComplianceTables, ConsoleTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { it } from 'vitest';
 import { openDb, type Db, type Dialect } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 
@@ -62,4 +63,12 @@ export async function createTestDb(dialect: Dialect, opts: { migrate?: boolean }
       await dropper();
     },
   };
+}
+
+/**
+ * Registers a test only where it applies (a CLI test run on one dialect, a PostgreSQL-only
+ * race): unlike `it.runIf`, the other dialect reports nothing rather than a skipped test.
+ */
+export function itWhere(cond: boolean): (name: string, fn: () => Promise<void> | void, timeout?: number) => void {
+  return cond ? (name, fn, timeout) => it(name, fn, timeout) : () => {};
 }

@@ -10,6 +10,14 @@ import { systemRoutes } from './system.js';
 import { suppressionRoutes } from './suppressions.js';
 import { templateRoutes } from './templates.js';
 import { unsubscribeRoutes } from './unsubscribe-pages.js';
+import { bounceRoutes } from './bounces.js';
+import { dmarcRoutes } from './dmarc.js';
+import { relayRoutes } from './relay.js';
+import { webhookRoutes } from './webhooks.js';
+import { complianceRoutes } from './compliance.js';
+import { consoleRoutes } from './console.js';
+import { userRoutes } from './users.js';
+import { campaignPreviewRoutes } from './campaign-preview.js';
 
 /** Every route module; add one line per resource. */
 export const ROUTES: RouteModule[] = [
@@ -24,4 +32,12 @@ export const ROUTES: RouteModule[] = [
   capturedRoutes,
   suppressionRoutes,
   unsubscribeRoutes,
+  bounceRoutes,
+  dmarcRoutes,
+  relayRoutes,
+  webhookRoutes,
+  complianceRoutes,
+  consoleRoutes,
+  userRoutes,
+  campaignPreviewRoutes,
 ];

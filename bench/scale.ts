@@ -1,0 +1,217 @@
+/**
+ * bench/scale: the same N-recipient campaign on PostgreSQL sent by 1 `tegami worker` process,
+ * then by 2, to a loopback smtp-server in a child process that counts every recipient (so
+ * duplicates and losses are counted, not assumed). Baseline: the 1-worker run. Target: 2
+ * workers ≥ 1.6× one worker on a 2-core machine, 0 duplicates, 0 missing.
+ * Run: npx tsx bench/scale.ts [--rows 20000] [--threads 0] [--repeat 1] [--batch 200] [--concurrency 40]
+ * Needs PostgreSQL: TEGAMI_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test); each
+ * run uses a fresh schema that is dropped afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import pg from 'pg';
+import pino from 'pino';
+import { createApp } from '../src/app/create-app.js';
+import { defaultConfig } from '../src/config/defaults.js';
+import { openDb } from '../src/store/db.js';
+import { arg, printTable, writeResult } from './lib.js';
+
+const N = arg('rows', 20_000);
+const THREADS = arg('threads', 0);
+const REPEAT = arg('repeat', 1);
+const BATCH = arg('batch', 200);
+const CONCURRENCY = arg('concurrency', 40);
+const PG_URL = process.env.TEGAMI_BENCH_PG_URL ?? process.env.TEGAMI_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ROOT = new URL('..', import.meta.url).pathname;
+const MASTER = Buffer.alloc(32, 9);
+
+/** A child process speaking one line per request (the scale sink). */
+export async function lineChild(script: string): Promise<{ child: ChildProcess; first: string; ask: (l: string) => Promise<string> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'], cwd: ROOT });
+  const lines: string[] = [];
+  let wake: (() => void) | null = null;
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+    wake?.();
+  });
+  const next = async () => { while (!lines.length) await new Promise<void>((r) => (wake = r)); return lines.shift()!; };
+  const first = await next();
+  return { child, first, ask: async (l) => { child.stdin!.write(`${l}\n`); return next(); } };
+}
+
+/** Sink stats: messages received, distinct recipients, extra copies. */
+export interface SinkStats { received: number; distinct: number; duplicates: number }
+
+/** Starts the per-recipient counting sink in a child process. */
+export async function scaleSink() {
+  const c = await lineChild(new URL('./scale-sink.ts', import.meta.url).pathname);
+  return {
+    port: Number(c.first),
+    stats: async (reset = false): Promise<SinkStats> => JSON.parse(await c.ask(reset ? 'reset' : 'stats')),
+    close: async () => { c.child.kill(); },
+    pid: c.child.pid!,
+  };
+}
+
+/** Starts `tegami worker` processes; resolves once each has logged that it started. */
+export async function startWorkers(n: number, env: Record<string, string>): Promise<ChildProcess[]> {
+  return Promise.all(Array.from({ length: n }, () => new Promise<ChildProcess>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+      cwd: ROOT, env: { ...process.env, TEGAMI_CONFIG: '/dev/null', TEGAMI_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('"tegami started"')) { out = ''; resolve(child); }
+      if (out.length > 100_000) out = out.slice(-1000);
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  })));
+}
+
+/** Stops worker processes with SIGTERM and waits for their exit codes. */
+export async function stopWorkers(ws: ChildProcess[]): Promise<Array<number | null>> {
+  return Promise.all(ws.map((w) => new Promise<number | null>((r) => {
+    if (w.exitCode !== null) return r(w.exitCode);
+    w.removeAllListeners('exit');
+    w.once('exit', (code) => r(code));
+    w.kill('SIGTERM');
+  })));
+}
+
+/** Creates a fresh PG schema with an account, a domain, an N-contact list and a campaign. */
+async function prepare(n: number) {
+  const schema = `bench_scale_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const store = openDb({ url: PG_URL, schema, poolSize: 4 });
+  const config = defaultConfig();
+  config.http.publicUrl = 'https://mail.bench.example';
+  const app = await createApp(config, [], { store, log: pino({ level: 'warn' }), masterKey: MASTER, listen: false, startLoops: false });
+  const acc = await app.core.accounts.createAccount('bench');
+  await app.core.domains.addDomain(acc.id, 'bench.example');
+  const list = await app.core.lists.create(acc.id, { name: 'all' });
+  const now = Date.now();
+  for (let i = 0; i < n; i += 1000) {
+    const rows = await store.db.insertInto('contacts').values(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+      account_id: acc.id, address: `u${i + j}@rcpt${(i + j) % 50}.example`, address_key: `u${i + j}@rcpt${(i + j) % 50}.example`,
+      attributes: JSON.stringify({ first: `Name${i + j}` }), created_at: now, updated_at: now,
+    }))).returning('id').execute();
+    await store.db.insertInto('subscriptions').values(rows.map((r) => ({
+      account_id: acc.id, list_id: list.id, contact_id: Number(r.id), status: 'subscribed', consent_source: 'bench', consent_at: now,
+      consent_ip: null, confirmed_at: now, unsubscribed_at: null, created_at: now, updated_at: now,
+    }))).execute();
+  }
+  const html = `<p>Hello {{ first }}</p>${'<p>News, events and offers for you this month. '.repeat(30)}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`;
+  const c = await app.core.campaigns.create(acc.id, { name: 'scale', list_ids: [list.id], from: 'News <news@bench.example>', subject: 'News for {{ first }}', html });
+  return {
+    schema, app, accountId: acc.id, campaignId: c.id,
+    async drop() {
+      await app.stop();
+      await store.close();
+      const a = new pg.Client({ connectionString: PG_URL });
+      await a.connect();
+      await a.query(`drop schema if exists ${schema} cascade`);
+      await a.end();
+    },
+  };
+}
+
+/** user+system CPU seconds of a live process (Linux /proc), or NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return NaN; }
+}
+
+/** How many messages each worker process sent (from the sent events). */
+async function sentByWorker(p: Awaited<ReturnType<typeof prepare>>): Promise<Record<string, number>> {
+  const rows = await p.app.deps.store.db.selectFrom('events').select('data').where('type', '=', 'sent').where('campaign_id', '=', p.campaignId).execute();
+  const out: Record<string, number> = {};
+  for (const r of rows) { const pid = String(JSON.parse(r.data!).worker).split(':')[1]; out[pid] = (out[pid] ?? 0) + 1; }
+  return out;
+}
+
+/** One run: K worker processes send the campaign; time from schedule to the last recipient received. */
+async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSink>>) {
+  const p = await prepare(N);
+  await sink.stats(true);
+  const env = {
+    TEGAMI_DATABASE_URL: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${p.schema}`,
+    TEGAMI_MASTER_KEY: MASTER.toString('base64'), TEGAMI_HTTP_PUBLIC_URL: 'https://mail.bench.example',
+    TEGAMI_TRANSPORT_KIND: 'smtp', TEGAMI_TRANSPORT_SMTP_HOST: '127.0.0.1', TEGAMI_TRANSPORT_SMTP_PORT: String(sink.port),
+    TEGAMI_TRANSPORT_SMTP_REQUIRE_TLS: 'false', TEGAMI_TRANSPORT_SMTP_MAX_CONNECTIONS: '10',
+    TEGAMI_WORKER_BATCH_SIZE: String(BATCH), TEGAMI_WORKER_CONCURRENCY: String(CONCURRENCY), TEGAMI_WORKER_POLL_MS: '50', TEGAMI_WORKER_RENDER_THREADS: String(THREADS),
+    TEGAMI_DATABASE_POOL_SIZE: '4',
+  };
+  const ws = await startWorkers(workers, env);
+  const sinkCpu0 = cpuSeconds(sink.pid);
+  const t0 = performance.now();
+  await p.app.core.campaigns.schedule(p.accountId, p.campaignId);
+  let s = await sink.stats();
+  const deadline = Date.now() + 20 * 60_000;
+  while (s.distinct < N && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await sink.stats();
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const sinkCpuShare = (cpuSeconds(sink.pid) - sinkCpu0) / secs;
+  // Let the workers record the last batch and close the campaign, then stop them gracefully.
+  let status = '';
+  for (let i = 0; i < 100 && status !== 'sent'; i++) {
+    status = (await p.app.core.campaigns.progress(p.accountId, p.campaignId)).status;
+    if (status !== 'sent') await new Promise((r) => setTimeout(r, 100));
+  }
+  const cpu = ws.map((w) => cpuSeconds(w.pid!));
+  const codes = await stopWorkers(ws);
+  s = await sink.stats();
+  const prog = await p.app.core.campaigns.progress(p.accountId, p.campaignId);
+  const perWorkerSent = await sentByWorker(p);
+  await p.drop();
+  return { workers, secs, msgsPerSec: N / secs, received: s.received, distinct: s.distinct, duplicates: s.duplicates, missing: N - s.distinct, status: prog.status, sentRows: prog.sent, exitCodes: codes,
+    // CPU seconds each worker used (from /proc) and the share of the run it was on a core:
+    // well below 1 with idle time left means the worker waited (database, sink, other load).
+    workerCpuSeconds: cpu, workerCpuShare: cpu.map((c) => c / secs), sinkCpuShare, perWorkerSent, loadavg: loadavg() };
+}
+
+/** Runs 1 worker and 2 workers (`repeat` times each, alternating) and returns the best of each. */
+export async function runScale(opts: { rows?: number; repeat?: number } = {}) {
+  const sink = await scaleSink();
+  const runs: Array<Awaited<ReturnType<typeof runOnce>>> = [];
+  try {
+    for (let i = 0; i < (opts.repeat ?? REPEAT); i++) {
+      runs.push(await runOnce(1, sink));
+      runs.push(await runOnce(2, sink));
+    }
+  } finally {
+    await sink.close();
+  }
+  const best = (k: number) => runs.filter((r) => r.workers === k).sort((a, b) => b.msgsPerSec - a.msgsPerSec)[0];
+  const one = best(1);
+  const two = best(2);
+  const duplicates = runs.reduce((n, r) => n + r.duplicates, 0);
+  const missing = runs.reduce((n, r) => n + r.missing, 0);
+  return { rows: N, renderThreads: THREADS, batchSize: BATCH, concurrency: CONCURRENCY, runs, one, two, ratio: two.msgsPerSec / one.msgsPerSec, duplicates, missing, loadavg: loadavg() };
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const r = await runScale();
+  printTable(r.runs.map((x) => ({
+    run: `${x.workers} worker process${x.workers > 1 ? 'es' : ''} (PostgreSQL)`, messages: N, seconds: x.secs.toFixed(1), 'msgs/s': Math.round(x.msgsPerSec),
+    received: x.received, duplicates: x.duplicates, missing: x.missing, campaign: x.status, 'exit codes': x.exitCodes.join(','),
+    'worker CPU share': x.workerCpuShare.map((c) => c.toFixed(2)).join(' '), 'sink CPU share': x.sinkCpuShare.toFixed(2), 'sent per worker': Object.values(x.perWorkerSent).join(' '),
+    'load avg (1 min)': x.loadavg[0].toFixed(1),
+  })));
+  console.log(`2 workers / 1 worker = ${r.ratio.toFixed(2)} (target >= 1.6); duplicates ${r.duplicates}, missing ${r.missing} (target 0); load average ${r.loadavg.map((l) => l.toFixed(1)).join(' ')}`);
+  writeResult('scale', r);
+}

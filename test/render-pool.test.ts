@@ -1,0 +1,92 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { verifyDkim } from './helpers/dkim.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRenderPool, withoutTsx } from '../src/render/render-pool.js';
+import { renderThreadScript } from '../src/render/render-bundle.js';
+import { renderForRecipient, type RenderSpec } from '../src/render/render-message.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const ed = generateKeyPairSync('ed25519').privateKey;
+const spec = (i: number, over: Partial<RenderSpec['content']> = {}): RenderSpec => ({
+  cacheKey: `test:${JSON.stringify(over)}`,
+  content: {
+    kind: 'api', from: { name: 'News', address: 'news@pool.example' }, replyTo: null, to: [], cc: [], subject: 'Hi {{ first }}',
+    html: '<p>Hello {{ first }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>', text: null, data: {}, attachments: [], headers: {},
+    category: 'subscription', listId: null, ...over,
+  } as never,
+  recipient: { address: `u${i}@rcpt.example`, attributes: { first: `Name${i}` } },
+  messageId: `<m${i}@pool.example>`, date: new Date(1_700_000_000_000 + i),
+  list: { name: 'News', label: 'l1', namespace: 'pool.example' },
+  unsubscribe: { url: `https://pool.example/u/t${i}`, mailto: `mailto:u+t${i}@b.pool.example?subject=unsubscribe`, preferencesUrl: `https://pool.example/u/t${i}/preferences` },
+  feedbackId: 'c:a:subscription:tegami',
+  keys: { domain: 'pool.example', rsa: { selector: 'r1', privateKey: rsa }, ed25519: { selector: 'e1', privateKey: ed } },
+});
+
+/** Without the DKIM-Signature fields (signed by the thread, checked below) and with the random MIME boundary normalised. */
+const norm = (b: Buffer) => b.toString('utf8').replace(/^DKIM-Signature:.*\r\n([ \t].*\r\n)*/gm, '')
+  .replace(/_NmP-[0-9a-f]+-Part_\d+/g, 'BOUNDARY');
+const pub = (k: typeof rsa) => createPublicKey(k).export({ type: 'spki', format: 'der' }).toString('base64');
+const resolver = async (name: string) => {
+  if (name === 'r1._domainkey.pool.example') return [[`v=DKIM1; k=rsa; p=${pub(rsa)}`]];
+  if (name === 'e1._domainkey.pool.example') return [[`v=DKIM1; k=ed25519; p=${pub(ed).slice(-44)}`]];
+  throw Object.assign(new Error('nx'), { code: 'ENOTFOUND' });
+};
+
+describe('render pool (threads run the esbuild bundle, no TypeScript loader)', () => {
+  const pool = createRenderPool(2);
+  afterAll(() => pool.close());
+
+  it('bundles the render thread into one plain module in the temp directory, keyed by content', async () => {
+    const url = await renderThreadScript();
+    expect(url.pathname).toMatch(/tegami-render-[0-9a-f]{20}\.mjs$/);
+    const code = readFileSync(fileURLToPath(url), 'utf8');
+    expect(code).not.toMatch(/from ['"]tsx/);
+    expect(code).toContain('mailauth');
+    expect(await renderThreadScript()).toEqual(url);
+  });
+
+  it('renders in threads the same bytes as inline (apart from boundary and signature values)', async () => {
+    const out = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.render(spec(i))));
+    for (let i = 0; i < 20; i++) {
+      const inline = await renderForRecipient(spec(i));
+      expect(norm(out[i])).toBe(norm(inline));
+      expect(out[i].toString()).toContain(`Hello Name${i}`);
+      expect(out[i].toString()).toContain(`https://pool.example/u/t${i}`);
+    }
+    const results = await verifyDkim(out[3], resolver);
+    expect(results.map((r) => `${r.algo}:${r.status.result}`).sort()).toEqual(['ed25519-sha256:pass', 'rsa-sha256:pass']);
+  });
+
+  it('posts a content and keys once per thread and still renders right after its caches turn over', async () => {
+    const one = createRenderPool(1);
+    try {
+      const contents = Array.from({ length: 300 }, (_, k) => spec(k, { subject: `Issue ${k} for {{ first }}` }).content);
+      const keys = spec(0).keys;
+      const withContent = (k: number, i: number) => ({ ...spec(i), cacheKey: `turnover:${k}`, content: contents[k], keys });
+      for (let k = 0; k < 300; k++) expect((await one.render(withContent(k, k))).toString()).toContain(`Subject: Issue ${k} for Name${k}`);
+      // Content 0 was dropped by both sides (256 kept): it is posted again in full.
+      expect((await one.render(withContent(0, 7))).toString()).toContain('Subject: Issue 0 for Name7');
+      // New key objects (a rotation) are posted and used: the signature verifies with the new keys only.
+      const rsa2 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const out = await one.render({ ...withContent(5, 5), keys: { ...keys, rsa: { selector: 'r2', privateKey: rsa2 } } });
+      const results = await verifyDkim(out, async (name: string) => {
+        if (name === 'r2._domainkey.pool.example') return [[`v=DKIM1; k=rsa; p=${pub(rsa2)}`]];
+        return resolver(name);
+      });
+      expect(results.map((r) => `${r.algo}:${r.status.result}`).sort()).toEqual(['ed25519-sha256:pass', 'rsa-sha256:pass']);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('keeps the stable error code across the thread boundary', async () => {
+    await expect(pool.render(spec(1, { subject: 'Hi {{ first ' }))).rejects.toMatchObject({ code: 'E_TEMPLATE' });
+  });
+
+  it('drops only the tsx loader from the flags threads inherit', () => {
+    expect(withoutTsx(['--import', 'tsx', '--max-old-space-size=200', '--require', '/x/node_modules/tsx/dist/preflight.cjs', '--import=file:///x/node_modules/tsx/dist/loader.mjs', '--import', 'other', '--cpu-prof']))
+      .toEqual(['--max-old-space-size=200', '--import', 'other', '--cpu-prof']);
+  });
+});
