@@ -19,7 +19,7 @@ function relayConfig(port: number, smtp: Partial<Config['transport']['smtp']> = 
 
 const send = (t: Transport, to: string) => t.send({ accountId: 'acc', envelope: { mailFrom: 'b+1.x@bounces.example.com', rcptTo: [to] }, raw: RAW });
 
-describe('smtp smarthost transport (nodemailer pool, issue 3 item 7)', () => {
+describe('smtp smarthost transport (pooled nodemailer SMTPConnections, issue 3 item 7)', () => {
   let tlsSink: SmtpSink;
   let plainSink: SmtpSink;
   let relay: Transport;
@@ -114,6 +114,28 @@ describe('smtp smarthost transport (nodemailer pool, issue 3 item 7)', () => {
     const r = await send(t, 'h@example.net');
     await t.close();
     expect(r).toMatchObject({ status: 'deferred', code: null, classification: { class: 'network', permanent: false } });
+  });
+
+  it('a connection the server closed while idle is not used again: the next message opens a new one', async () => {
+    const sink = await startSmtpSink({ socketTimeoutMs: 300 });
+    const t = smtpRelayTransport(relayConfig(sink.port, { user: '', pass: '', maxConnections: 1 }));
+    try {
+      expect((await send(t, 'first@example.net')).status).toBe('sent');
+      await new Promise((r) => setTimeout(r, 800)); // the sink times the idle session out
+      expect((await send(t, 'second@example.net')).status).toBe('sent');
+      expect(sink.connections).toBe(2);
+      expect(sink.messages.map((m) => m.rcptTo[0])).toEqual(['first@example.net', 'second@example.net']);
+    } finally {
+      await t.close();
+      await sink.close();
+    }
+  });
+
+  it('dot-stuffs the raw message: lines starting with a dot and a lone dot arrive unchanged', async () => {
+    const raw = Buffer.from('From: a@example.com\r\nTo: b@example.net\r\nSubject: dots\r\n\r\n.leading dot\r\n.\r\n..two\r\nend\r\n');
+    const r = await relay.send({ accountId: 'acc', envelope: { mailFrom: 'b+1.x@bounces.example.com', rcptTo: ['dots@example.net'] }, raw });
+    expect(r.status).toBe('sent');
+    expect(tlsSink.messages.at(-1)!.raw.toString('latin1')).toBe(raw.toString('latin1'));
   });
 
   it('refuses to start without a host (configuration error, not a silent capture)', () => {

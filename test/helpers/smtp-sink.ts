@@ -22,6 +22,8 @@ export interface SmtpSinkOptions {
   smtpUtf8?: boolean;
   /** Require AUTH (PLAIN/LOGIN, only after STARTTLS) with this user; without it AUTH is disabled. */
   auth?: { user: string; pass: string };
+  /** Close a client's connection after this long without a command (smtp-server's socketTimeout). */
+  socketTimeoutMs?: number;
 }
 
 /** A real smtp-server on 127.0.0.1, port 0, that records what it receives and can be scripted per recipient. */
@@ -79,6 +81,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     allowInsecureAuth: false,
     logger: { debug: record, trace: noop, info: noop, warn: noop, error: noop, fatal: noop } as never,
     size: 50 * 1024 * 1024,
+    ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
     onConnect(_s, cb) {
       connections += 1;
       cb();
