@@ -34,3 +34,25 @@ export function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 }
+
+/**
+ * With `--profile`, records a CPU profile of this process's main thread while `fn` runs and
+ * writes it to bench/results/NAME.cpuprofile (open it in Chrome DevTools); otherwise just runs fn.
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!process.argv.includes('--profile')) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await s.post('Profiler.stop');
+    const file = new URL(`./results/${name}.cpuprofile`, import.meta.url);
+    writeFileSync(file, JSON.stringify(profile));
+    s.disconnect();
+    console.log(`CPU profile: ${file.pathname}`);
+  }
+}

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
-import { arg, printTable, writeResult } from './lib.js';
+import { arg, printTable, profiled, writeResult } from './lib.js';
 
 const SECONDS = arg('seconds', 10);
 // Enough distinct recipients that every POST of both runs commits a new suppression (no replays).
@@ -67,7 +67,7 @@ bare.post('/u/:token', async () => 'Unsubscribed\n');
 const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
 const b = await run(bareUrl, mainPaths, { connections: 50 });
-const t = await run(app.url!, mainPaths, { connections: 50 });
+const t = await profiled('unsubscribe-tegami', () => run(app.url!, mainPaths, { connections: 50 }));
 const committedMain = await count();
 // During the fixed-rate run: the server's event-loop delay and its GC pauses (where p99 comes from).
 const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -78,6 +78,7 @@ const gcObs = new PerformanceObserver((list) => {
 gcObs.observe({ entryTypes: ['gc'] });
 loop.enable();
 const fixed = await run(app.url!, fixedPaths, { connections: 20, rate: 1000 });
+const bareFixed = await run(bareUrl, fixedPaths, { connections: 20, rate: 1000 });
 loop.disable();
 gcObs.disconnect();
 // perf_hooks GC kinds: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
@@ -96,7 +97,8 @@ printTable([
   { run: 'tegami POST /u/TOKEN (commit before reply)', 'req/s': Math.round(t.rps), 'p50 ms': t.p50, 'p99 ms': t.p99, errors: t.errors },
   { run: 'baseline: bare Fastify POST route', 'req/s': Math.round(b.rps), 'p50 ms': b.p50, 'p99 ms': b.p99, errors: b.errors },
   { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors },
+  { run: 'baseline: bare route at a fixed 1,000 req/s', 'req/s': Math.round(bareFixed.rps), 'p50 ms': bareFixed.p50, 'p99 ms': bareFixed.p99, errors: bareFixed.errors },
 ]);
 console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - committedMain} by ${fixed.total} at the fixed rate`);
 console.log(`during the fixed-rate run: event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
-writeResult('unsubscribe', { seconds: SECONDS, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });
+writeResult('unsubscribe', { seconds: SECONDS, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });
