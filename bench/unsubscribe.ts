@@ -1,8 +1,12 @@
 /**
  * bench/unsubscribe: one-click POSTs (each suppression committed before its reply) against the
  * real app on SQLite, beside a bare Fastify POST route in the same run, then a fixed-rate run
- * at 1,000 req/s for latency. Run: npx tsx bench/unsubscribe.ts [--seconds S] [--tokens N]
+ * at 1,000 req/s for latency, for tegami and the bare route. The load generator (autocannon) runs
+ * in a child process of its own unless --loadgen-thread. Run:
+ * npx tsx bench/unsubscribe.ts [--seconds S] [--tokens N] [--profile] [--loadgen-thread]
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -22,8 +26,26 @@ const FIXED_TOKENS = 1000 * SECONDS + 2000;
 const BODY = 'List-Unsubscribe=One-Click';
 const HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
 
-/** Load from a worker thread, so the generator does not share the server's event loop. */
-async function run(url: string, pathsFile: string, opts: { connections: number; rate?: number }) {
+// Where the load generator runs: `process` (default) a child process of its own; `thread` (the
+// earlier set-up, kept for comparison) autocannon's worker thread inside this process.
+const LOADGEN = process.argv.includes('--loadgen-thread') ? 'thread' : 'process';
+
+type RunResult = { rps: number; p50: number; p99: number; errors: number; total: number; p90?: number; max?: number; loadgenCpuS?: number };
+
+/** Load from a child process: its CPU and GC pauses are not the server's event loop's. */
+async function run(url: string, pathsFile: string, opts: { connections: number; rate?: number }): Promise<RunResult> {
+  if (LOADGEN === 'thread') return runInThread(url, pathsFile, opts);
+  const child = spawn(process.execPath, [new URL('./unsubscribe-load.mjs', import.meta.url).pathname,
+    JSON.stringify({ url, pathsFile, seconds: SECONDS, connections: opts.connections, rate: opts.rate, body: BODY, headers: HEADERS })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as RunResult;
+}
+
+/** Load from a worker thread of this process (`--loadgen-thread`). */
+async function runInThread(url: string, pathsFile: string, opts: { connections: number; rate?: number }): Promise<RunResult> {
   process.env.TEGAMI_BENCH_PATHS = pathsFile; // read by the setup module in autocannon's worker
   const r = await autocannon({
     url, duration: SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS, workers: 1,
@@ -99,6 +121,7 @@ printTable([
   { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors },
   { run: 'baseline: bare route at a fixed 1,000 req/s', 'req/s': Math.round(bareFixed.rps), 'p50 ms': bareFixed.p50, 'p99 ms': bareFixed.p99, errors: bareFixed.errors },
 ]);
+console.log(`load generator: ${LOADGEN === 'process' ? 'child process' : 'worker thread of the server process'}`);
 console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - committedMain} by ${fixed.total} at the fixed rate`);
 console.log(`during the fixed-rate run: event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
-writeResult('unsubscribe', { seconds: SECONDS, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });
+writeResult('unsubscribe', { seconds: SECONDS, loadgen: LOADGEN, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });

@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.js';
 import { tokenKeys, verifyUnsubscribeToken, type UnsubscribePayload } from '../domain/unsubscribe-token.js';
 import { groupCommit } from './group-commit.js';
-import { unsubscribeRepo } from '../store/unsubscribe-repo.js';
+import { oneClickSqlite, unsubscribeRepo } from '../store/unsubscribe-repo.js';
 import type { NewEntry } from '../store/suppressions-repo.js';
 import type { ChangeContext, SuppressionsCore } from './suppressions.js';
 
@@ -48,6 +48,13 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
 
   type Item = { p: UnsubscribePayload; source: string; ip?: string; userAgent?: string };
   const committer = groupCommit<Item, UnsubscribeTarget | null>(async (items) => {
+    if (deps.store.sqlite) {
+      // SQLite: the whole batch in one synchronous transaction with cached statements (same effects as below).
+      const out = await oneClickSqlite(deps.store, items.map(({ p, source, ip, userAgent }) => ({
+        accountId: p.accountId, subject: p.subject, subjectId: p.subjectId, listId: p.listId, source, ip: ip ?? null, ua: userAgent ?? null,
+      })), deps.clock.now());
+      return out.map((t) => (t ? { ...t, accountName: '', listName: null } : null));
+    }
     const contacts = new Map((await repo.contacts(items.filter((i) => i.p.subject === 'c').map((i) => i.p.subjectId))).map((c) => [Number(c.id), c]));
     const messages = new Map((await repo.messages(items.filter((i) => i.p.subject === 'm').map((i) => i.p.subjectId))).map((m) => [Number(m.id), m]));
     const targets: Array<UnsubscribeTarget | null> = items.map(({ p }) => {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { startCheckpointer, type CheckpointResult } from './sqlite-checkpointer.js';
 import type { DB } from './types.js';
 
 /** Which SQL dialect a store runs on; dialect differences are small named functions. */
@@ -13,6 +14,16 @@ export interface Db {
   db: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
+  /**
+   * SQLite only: the better-sqlite3 connection under `db`, for the few dialect-specific fast
+   * paths in src/store repositories (cached prepared statements). Use it only inside
+   * `db.connection().execute(...)` (see sqlite-fast.ts): Kysely's driver serialises its single
+   * connection with a mutex, and raw statements outside it could land in another caller's
+   * open transaction.
+   */
+  sqlite?: Database.Database;
+  /** SQLite files only: one PASSIVE WAL checkpoint on the checkpointer thread, now (tests, operations). */
+  checkpoint?: () => Promise<CheckpointResult>;
 }
 
 /** Options for opening a store. */
@@ -37,7 +48,24 @@ export function openDb(opts: OpenOptions): Db {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    if (file === ':memory:' || file === '') return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+    // WAL checkpoints run on a thread with its own connection: with automatic checkpoints, the
+    // commit that crosses 1,000 WAL pages copies them into the database file and fsyncs it on
+    // the event loop (milliseconds, the one-click POST's p99, issue 4). If the thread dies, the
+    // main connection checkpoints automatically again, so the WAL never grows without bound.
+    sqlite.pragma('wal_autocheckpoint = 0');
+    const fallback = () => { if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000'); };
+    const cp = startCheckpointer(file, { onExit: fallback });
+    cp.ready.catch(fallback);
+    return {
+      db, dialect: 'sqlite', sqlite,
+      checkpoint: () => cp.checkpoint(),
+      async close() {
+        // The checkpointer's connection first: the main one, closing last, checkpoints what is left and removes the WAL.
+        await cp.stop();
+        await db.destroy();
+      },
+    };
   }
   if (/^postgres(ql)?:\/\//.test(opts.url)) {
     const pool = new pg.Pool({

@@ -2,7 +2,22 @@ import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { blocks } from '../domain/suppression-rules.js';
 
-const PENDING = ['queued', 'deferred', 'paused'];
+/** Message states that have not been transmitted yet (the ones a new suppression skips). */
+export const PENDING = ['queued', 'deferred', 'paused'];
+
+/** A pending message as the skip reads it. */
+export interface PendingMessage { id: number | bigint; account_id?: string; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }
+
+/** The pending messages that the new entries block, each with its skip reason (`suppressed:<reason>`). */
+export function blockedHits<M extends PendingMessage>(rows: M[], entriesOf: (m: M) => Array<{ scope: string; list_id: string; reason: string }> | undefined) {
+  return rows.flatMap((m) => {
+    const e = entriesOf(m)?.find((x) => blocks(x, { category: m.category as 'subscription' | 'transactional', listId: m.list_id }));
+    return e ? [{ m, reason: `suppressed:${e.reason}` }] : [];
+  });
+}
+
+/** The skip event's data (also read by the unsubscribe stats). */
+export const skipEventData = (reason: string) => JSON.stringify({ reason, at: 'suppression' });
 const CHUNK = 5000;
 
 /**
@@ -31,10 +46,7 @@ export async function skipPendingFor(store: Db, accountId: string, entries: Arra
     for (const e of chunk) byKey.set(e.address_key, [...(byKey.get(e.address_key) ?? []), e]);
     const rows = await db.selectFrom('messages').select(['id', 'campaign_id', 'rcpt_key', 'category', 'list_id']).where('account_id', '=', accountId)
       .where('rcpt_key', 'in', jsonList(store, [...byKey.keys()])).where('status', 'in', PENDING).execute();
-    const hits = rows.flatMap((m) => {
-      const e = byKey.get(m.rcpt_key)?.find((x) => blocks(x, { category: m.category as 'subscription' | 'transactional', listId: m.list_id }));
-      return e ? [{ m, reason: `suppressed:${e.reason}` }] : [];
-    });
+    const hits = blockedHits(rows, (m) => byKey.get(m.rcpt_key));
     for (const reason of new Set(hits.map((h) => h.reason))) {
       const ids = hits.filter((h) => h.reason === reason).map((h) => Number(h.m.id));
       await db.updateTable('messages').set({ status: 'skipped', reason, updated_at: now })
@@ -43,7 +55,7 @@ export async function skipPendingFor(store: Db, accountId: string, entries: Arra
     // 1,000 rows x 6 columns per statement stays under SQLite's bound-variable limit.
     for (let j = 0; j < hits.length; j += 1000) {
       await db.insertInto('events').values(hits.slice(j, j + 1000).map((h) => ({
-        account_id: accountId, message_id: h.m.id, campaign_id: h.m.campaign_id, type: 'skipped', data: JSON.stringify({ reason: h.reason, at: 'suppression' }), created_at: now,
+        account_id: accountId, message_id: h.m.id, campaign_id: h.m.campaign_id, type: 'skipped', data: skipEventData(h.reason), created_at: now,
       }))).execute();
     }
     skipped += hits.length;

@@ -1,0 +1,29 @@
+import type Database from 'better-sqlite3';
+import type { Db } from './db.js';
+
+const CACHE = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement cached per connection: Kysely's SQLite driver prepares every statement on
+ * every execution, which the one-click hot path cannot afford (issue 4 bench: ~6 % of its CPU).
+ * Only for constant SQL text (values are always bound, lists are passed as one JSON parameter).
+ */
+export function stmt(sqlite: Database.Database, text: string): Database.Statement {
+  let m = CACHE.get(sqlite);
+  if (!m) CACHE.set(sqlite, (m = new Map()));
+  let s = m.get(text);
+  if (!s) m.set(text, (s = sqlite.prepare(text)));
+  return s;
+}
+
+/**
+ * Runs `fn` in one SQLite transaction on the raw connection, holding Kysely's connection lock so
+ * no Kysely transaction of another caller is open meanwhile (its statements and ours would share
+ * one transaction otherwise). `fn` is synchronous: nothing else runs on the event loop between
+ * BEGIN and COMMIT, and a throw rolls the whole transaction back.
+ */
+export async function sqliteTransaction<T>(store: Db, fn: (sqlite: Database.Database) => T): Promise<T> {
+  const sqlite = store.sqlite;
+  if (!sqlite) throw new Error('sqliteTransaction needs a SQLite store');
+  return store.db.connection().execute(async () => sqlite.transaction(() => fn(sqlite)).immediate());
+}
