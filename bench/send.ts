@@ -6,7 +6,7 @@
  * The data is generated here; tegami's sending and the naive loop each run in a child process
  * of their own, whose peak RSS is its VmHWM (/proc/self/status: all its threads, since they share
  * one address space). The sink is a third child process.
- * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--only-tegami]
+ * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--only-tegami] [--from-src]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -28,6 +28,7 @@ const HTML = `<html><body><h1>Hello {{ first }}</h1>${'<p>Our November newslette
   + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>';
 const MASTER = Buffer.alloc(32, 7);
 const role = process.argv[process.argv.indexOf('--role') + 1];
+const FROM_SRC = process.argv.includes('--from-src');
 
 /** Peak and current RSS of this process and all its threads, MB. */
 function memory(): { peak: number; now: number } {
@@ -140,11 +141,17 @@ async function naiveChild() {
   return { secs, rss: memory().peak };
 }
 
-/** Runs this script in a child process in `role` and returns the JSON it prints last. */
+/**
+ * Runs this script in a child process in `role` and returns the JSON it prints last. The children
+ * run the compiled build (dist/, built by the parent with `npm run build`), as a production
+ * deployment does: tsx's loader thread alone adds ~35 MB to a process. `--from-src` runs them
+ * through tsx instead.
+ */
 function child<T>(childRole: string, args: string[]): Promise<T> {
   // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--role', childRole, ...process.argv.slice(2), ...args],
+  const script = FROM_SRC ? ['--import', 'tsx', fileURLToPath(import.meta.url)] : [fileURLToPath(new URL('../dist/bench/send.js', import.meta.url))];
+  const proc = spawn(process.execPath, [...flags, ...script, '--role', childRole, ...process.argv.slice(2), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -166,6 +173,7 @@ if (role === 'tegami' || role === 'naive') {
   process.exit(0);
 }
 
+if (!FROM_SRC) execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit'] });
 const dir = mkdtempSync(join(tmpdir(), 'tegami-bench-send-'));
 const dbFile = join(dir, 'tegami.db');
 const ids = await prepare(dbFile);

@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { verifyDkim } from './helpers/dkim.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRenderPool, withoutTsx } from '../src/render/render-pool.js';
-import { renderThreadScript } from '../src/render/render-bundle.js';
+import { renderThreadScript, THREAD_STUB_SOURCE } from '../src/render/render-bundle.js';
 import { renderForRecipient, type RenderSpec } from '../src/render/render-message.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,22 @@ describe('render pool (threads run the esbuild bundle, no TypeScript loader)', (
     expect(code).not.toMatch(/from ['"]tsx/);
     expect(code).toContain('mailauth');
     expect(await renderThreadScript()).toEqual(url);
+  });
+
+  it('leaves the never-called libraries (Joi, iconv-lite, encoding-japanese) out of the bundle as loud stubs', async () => {
+    const code = readFileSync(fileURLToPath(await renderThreadScript()), 'utf8');
+    // Each library's own code is absent: iconv-lite's DBCS codec, encoding-japanese's tables, Joi's schemas.
+    expect(code).not.toContain('_dbcs');
+    expect(code).not.toContain('JIS_TO_UTF8_TABLE');
+    expect(code).not.toContain('isSchema');
+    expect(code).toContain('is stubbed out of the bundle');
+    // The stub lets the load-time chain through and throws where a library would really work.
+    const mod = { exports: undefined as any };
+    new Function('module', THREAD_STUB_SOURCE)(mod);
+    const joi = mod.exports;
+    const schema = joi.string().base64({ paddingRequired: false });
+    expect(() => schema.validate('abc')).toThrow(/joi|validate|stubbed/);
+    expect(() => mod.exports.decode(Buffer.from('x'), 'sjis')).toThrow(/stubbed/);
   });
 
   it('renders in threads the same bytes as inline (apart from boundary and signature values)', async () => {

@@ -3,17 +3,12 @@ import { loadMasterKey } from '../config/master-key.js';
 import type { Config } from '../config/schema.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { createCore, type Core } from '../core/index.js';
-import { buildApp } from '../http/app.js';
 import type { App } from '../http/types.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import type { Deps } from './deps.js';
-import { startInboundServer } from '../inbound/inbound-server.js';
-import { inboundHandlers } from '../inbound/handlers.js';
 import type { ForwardSealer } from '../inbound/role-mail.js';
-import { sealForwarded } from '../arc/forward.js';
 import type { ArcResolver } from '../arc/seal.js';
-import { resolve as dnsResolve } from 'node:dns/promises';
 import { SERVICES, type StartedService } from './services.js';
 import { createSendingRole, type SendingRole } from '../send/sending-role.js';
 import { createTransport } from '../transport/create-transport.js';
@@ -66,7 +61,12 @@ export interface CreateAppOptions {
   fetch?: typeof fetch;
 }
 
-/** Composition root: wires store, core, http (and later send, inbound) for the given roles. */
+/**
+ * Composition root: wires store, core, http (and later send, inbound) for the given roles.
+ * Each role's edge (Fastify and its routes, the inbound SMTP server and its parsers, the
+ * services) is imported only when the process has that role: a `tegami worker` never loads the
+ * HTTP or inbound stacks (issue 3: peak RSS of the sending process).
+ */
 export async function createApp(config: Config, roles: Role[], opts: CreateAppOptions = {}): Promise<TegamiApp> {
   const log = opts.log ?? createLogger(config);
   const store = opts.store ?? openDb({ url: config.database.url, poolSize: config.database.poolSize });
@@ -77,6 +77,7 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
   const stops: Array<() => Promise<void>> = [];
   const out: TegamiApp = { deps, core, services: {}, stop: async () => {} };
   if (roles.includes('api')) {
+    const { buildApp } = await import('../http/app.js');
     const http = await buildApp(deps, core);
     out.http = http;
     if (opts.listen !== false) {
@@ -87,6 +88,9 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
     stops.push(() => http.close());
   }
   if (roles.includes('smtp') && (config.smtp.inboundPort > 0 || opts.inboundPort !== undefined)) {
+    const [{ startInboundServer }, { inboundHandlers }, { sealForwarded }, { resolve: dnsResolve }] = await Promise.all([
+      import('../inbound/inbound-server.js'), import('../inbound/handlers.js'), import('../arc/forward.js'), import('node:dns/promises'),
+    ]);
     // Role-mail forwarding shares one lazily created transport (the configured one, or the test override).
     let fwd: Transport | undefined;
     const forwardTransport = () => (fwd ??= opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy }));

@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { Deps } from '../app/deps.js';
 import { fail } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
@@ -143,6 +142,7 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
     /** Streams the per-recipient report as CSV (keyset pages; flat memory). */
     async reportCsv(accountId: string, id: string, out: Writable): Promise<void> {
       await must(accountId, id);
+      const { stringify } = await import('csv-stringify');
       const csv = stringify({ header: true, columns: ['message_id', 'recipient', 'status', 'reason', 'attempts', 'sent_at', 'last_reply'] });
       csv.pipe(out);
       let after = 0;

@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.js';
 import { domainChecks, systemResolver } from '../compliance/domain-checks.js';
 import type { Resolver } from '../compliance/dns/types.js';
-import { lintMessage, type LintOptions } from '../compliance/lint/lint-message.js';
+import type { LintOptions } from '../compliance/lint/lint-message.js';
 import { complianceReports } from '../compliance/reports.js';
 import { fail } from '../domain/errors.js';
 
@@ -29,6 +29,8 @@ export function complianceCore(deps: Deps & { resolver?: Resolver }) {
         fail('E_VALIDATION', 'not an RFC 5322 message (no header fields)');
       }
       try {
+        // mailparser loads on the first lint, not in every process.
+        const { lintMessage } = await import('../compliance/lint/lint-message.js');
         return await lintMessage(raw, { ...opts, resolver, now: deps.clock.now() });
       } catch (e) {
         if ((e as { code?: string }).code === 'ERR_OSSL_UNSUPPORTED' || /key|PEM|DER|asn1/i.test((e as Error).message)) fail('E_VALIDATION', `key: ${(e as Error).message}`);

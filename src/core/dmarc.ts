@@ -4,7 +4,6 @@ import { fail } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { analyseDomain } from '../dmarc/analyse.js';
 import { orgDomain, sendingIpList } from '../dmarc/classify.js';
-import { parseReportInput } from '../dmarc/parse-input.js';
 import { lookupPtrs, type PtrResolver } from '../dmarc/ptr.js';
 import type { ParsedReport } from '../dmarc/report-types.js';
 import { ruaLocalPart } from '../dmarc/rua-address.js';
@@ -81,6 +80,8 @@ export function dmarcCore(deps: Deps, opts: { resolver?: PtrResolver } = {}) {
      */
     async ingest(accountId: string, input: Buffer, meta: { source: DmarcSource; filename?: string }): Promise<IngestedReport[]> {
       const name = meta.filename || 'report';
+      // The parsers (mailparser, fast-xml-parser, yauzl) load on the first report, not in every process.
+      const { parseReportInput } = await import('../dmarc/parse-input.js');
       const found = await parseReportInput(input, cfg(), name);
       const out: IngestedReport[] = [];
       for (const f of found) out.push(await store(accountId, f.report, { source: meta.source, filename: meta.filename ? name : f.name }));

@@ -3,7 +3,7 @@ import { previewContent } from '../render/render-message.js';
 import { accountsCore } from './accounts.js';
 import { campaignsCore } from './campaigns.js';
 import { contactsCore } from './contacts.js';
-import { importContacts } from './contacts-import.js';
+import type { importContacts } from './contacts-import.js';
 import { listsCore } from './lists.js';
 import { domainsCore } from './domains.js';
 import { messagesCore } from './messages.js';
@@ -33,7 +33,7 @@ export function createCore(deps: Deps) {
     suppressions,
     templates: templatesCore(deps),
     lists: listsCore(deps),
-    contacts: { ...contactsCore(deps), import: (accountId: string, listId: string, input: Parameters<typeof importContacts>[3], opts?: Parameters<typeof importContacts>[4]) => importContacts(deps, accountId, listId, input, opts) },
+    contacts: { ...contactsCore(deps), import: (accountId: string, listId: string, input: Parameters<typeof importContacts>[3], opts?: Parameters<typeof importContacts>[4]) => import('./contacts-import.js').then((m) => m.importContacts(deps, accountId, listId, input, opts)) },
     messages: messagesCore(deps, collab),
     campaigns: campaignsCore(deps, collab),
     bounces,

@@ -7,6 +7,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 let script: Promise<URL> | null = null;
 
 /**
+ * Libraries the render thread's imports require but never call while composing and signing:
+ * mailauth's tools.js builds one Joi schema at load (used only to validate DNS public keys), and
+ * libmime loads iconv-lite and encoding-japanese for charset decoding (the thread only folds
+ * header lines). Together they were 1.2 MB of the 2.2 MB bundle, parsed again in every thread.
+ * In the bundle they are a stub that allows the load-time chain (`Joi.string().base64()`) and
+ * throws if anything is ever really used, so a future use fails loudly instead of silently.
+ */
+export const THREAD_STUBBED = ['joi', 'iconv-lite', 'encoding-japanese'];
+export const THREAD_STUB_SOURCE = `const used = (name) => () => { throw new Error('render thread: ' + name + ' is stubbed out of the bundle (src/render/render-bundle.ts)'); };
+const USED = new Set(['validate', 'attempt', 'assert', 'decode', 'encode', 'convert', 'getStream', 'encodingExists', 'detect']);
+const chain = new Proxy(function () {}, {
+  get: (_t, k) => (k === '__esModule' ? false : typeof k === 'string' && USED.has(k) ? used(k) : chain),
+  apply: () => chain,
+});
+module.exports = chain;`;
+const stubPlugin = {
+  name: 'tegami-thread-stubs',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: new RegExp(`^(${THREAD_STUBBED.join('|')})$`) }, (a: { path: string }) => ({ path: a.path, namespace: 'tegami-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'tegami-stub' }, () => ({ contents: THREAD_STUB_SOURCE, loader: 'js' }));
+  },
+};
+
+/**
  * The render thread as one plain ES module. Threads do not inherit tsx's loader, and booting tsx
  * in every thread costs ~45 MB and a TypeScript transform per module (bench/README.md). So the
  * thread's code (render-thread.ts, its imports and the libraries it uses) is bundled once per
@@ -16,9 +40,11 @@ let script: Promise<URL> | null = null;
 export function renderThreadScript(): Promise<URL> {
   script ??= (async () => {
     const { build } = await import('esbuild');
-    const entry = fileURLToPath(new URL('./render-thread.ts', import.meta.url));
+    // From the sources (tsx) the entry is the .ts file; from the compiled dist/ the .js beside this one.
+    const entry = fileURLToPath(new URL(`./render-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
     const out = await build({
       entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent',
+      plugins: [stubPlugin as never],
       // Bundled CommonJS libraries require Node built-ins; give the module a real `require`.
       banner: { js: "import { createRequire as __tegamiRequire } from 'node:module'; const require = __tegamiRequire(import.meta.url);" },
     });

@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseInboundReport } from '../../bounce/parse-report.js';
 import { output, resolveAccount, withCore } from '../context.js';
 
 /** `bounces list|show|raw|parse|holds|release`: the bounce and complaint log (issue 5 item 6). */
@@ -29,7 +28,9 @@ export function register(program: Command): void {
     output(program, { file, bytes: n });
   });
   b.command('parse <file>').description('parse a bounce, DSN, ARF report or auto-reply and print what tegami sees (no database)')
-    .action((file: string) => {
+    .action(async (file: string) => {
+      // Parsers load only for this command, not in every process the CLI starts (tegami worker).
+      const { parseInboundReport } = await import('../../bounce/parse-report.js');
       const r = parseInboundReport(readFileSync(file));
       output(program, r, r.kind === 'dsn' ? r.recipients.map((x) => ({ kind: 'dsn', format: r.format, address: x.address, action: x.action, status: x.status, class: x.classification.class, suppress: x.classification.suppress }))
         : [{ kind: r.kind, ...(r.kind === 'arf' ? { feedback: r.feedbackType, recipients: r.recipients.join(' ') } : { reason: r.kind === 'autoreply' || r.kind === 'unknown' ? r.reason : '' }) }]);

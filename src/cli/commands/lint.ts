@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { systemResolver } from '../../compliance/domain-checks.js';
-import { lintMessage } from '../../compliance/lint/lint-message.js';
 import { fail } from '../../domain/errors.js';
 import { output, resolveAccount, withCore } from '../context.js';
 
@@ -23,6 +21,8 @@ export function register(program: Command): void {
       } catch (e) {
         fail('E_VALIDATION', `${file}: ${(e as Error).message}`);
       }
+      // mailparser and the DNS checks load only for this command (not in `tegami worker`).
+      const [{ systemResolver }, { lintMessage }] = await Promise.all([import('../../compliance/domain-checks.js'), import('../../compliance/lint/lint-message.js')]);
       const r = await lintMessage(raw, { resolver: systemResolver, key: o.key, keyFiles: true, category: o.category as 'auto' | undefined, now: Date.now() });
       if (o.json || program.opts().json) output(program, r);
       else {

@@ -3,7 +3,9 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `vite build` writes the console (see src/console/vite.config.ts). */
-export const CONSOLE_DIST = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
+// From src/http/console (tsx) or dist/src/http/console (compiled): the package root's dist/console.
+const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/src/') ? '../../../../' : '../../../', import.meta.url));
+export const CONSOLE_DIST = join(ROOT, 'dist/console/');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
