@@ -79,7 +79,9 @@ describe.each(DIALECTS)('compliant sending end to end on %s (issue 3)', (dialect
     expect(sig).toMatch(/h=[^;]*list-unsubscribe:[^;]*list-unsubscribe-post/);
     const lu = headerValues(m.raw, 'list-unsubscribe');
     expect(lu).toHaveLength(1);
-    expect(lu[0]).toMatch(/^<https:\/\/mail\.tegami\.test\/u\/v1\.[A-Za-z0-9._-]+>, <mailto:u\+v1\.[A-Za-z0-9._-]+@bounces\.example\.com\?subject=unsubscribe>$/);
+    expect(lu[0]).toMatch(/^<https:\/\/mail\.tegami\.test\/u\/v1\.[A-Za-z0-9._-]+>, <mailto:u\+k1\.[0-9a-z]+\.[0-9a-f]{24}@bounces\.example\.com\?subject=unsubscribe>$/);
+    // RFC 5321 §4.5.3.1.1: a local part is at most 64 octets.
+    expect(/<mailto:([^@]+)@/.exec(lu[0])![1].length).toBeLessThanOrEqual(64);
     expect(lu[0]).not.toContain('sato');
     expect(headerValues(m.raw, 'list-unsubscribe-post')).toEqual(['List-Unsubscribe=One-Click']);
     expect(headerValues(m.raw, 'list-id')).toEqual([`"Weekly news" <${list.id.replace(/_/g, '-')}.example.com>`]);

@@ -58,3 +58,34 @@ export function verifyUnsubscribeToken(keys: TokenKeys, token: string): Unsubscr
   if (!Number.isSafeInteger(subjectId) || !Number.isSafeInteger(issuedAt)) return null;
   return { accountId, listId, subject: kind, subjectId, issuedAt };
 }
+
+const MAILTO_SIG_BYTES = 12;
+const MAILTO_RE = /^u\+([a-z0-9]{1,8})\.([0-9a-z]{1,13})\.([0-9a-f]{24})$/i;
+
+function mailtoSig(key: Buffer, kid: string, id36: string): string {
+  return createHmac('sha256', key).update(`mailto|${kid}|${id36}`).digest().subarray(0, MAILTO_SIG_BYTES).toString('hex');
+}
+
+/**
+ * The local part of the List-Unsubscribe mailto address, `u+<kid>.<message row id36>.<hex sig>`:
+ * at most ~50 octets, inside RFC 5321's 64-octet local-part limit (the URL token above is ~120
+ * characters, fine in a URL but too long for an address), case-insensitive (hex and base 36,
+ * so an MTA that folds case cannot break it), and still opaque and HMAC-signed with a key id
+ * (R-UNSUB-3, R-UNSUB-11). It names the message; the message row names account, list and recipient.
+ */
+export function createMailtoLocalPart(keys: TokenKeys, messageRowId: number): string {
+  const [kid, key] = keys.entries().next().value as [string, Buffer];
+  const id36 = messageRowId.toString(36);
+  return `u+${kid}.${id36}.${mailtoSig(key, kid, id36)}`;
+}
+
+/** The message row id of a mailto local part, or null (malformed, unknown key id, bad signature). */
+export function parseMailtoLocalPart(keys: TokenKeys, local: string): number | null {
+  const m = MAILTO_RE.exec(local);
+  if (!m) return null;
+  const [kid, id36, sig] = [m[1].toLowerCase(), m[2].toLowerCase(), m[3].toLowerCase()];
+  const key = keys.get(kid);
+  if (!key || !safeEqual(mailtoSig(key, kid, id36), sig)) return null;
+  const id = parseInt(id36, 36);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}

@@ -2,7 +2,9 @@ import { SMTPServer } from 'smtp-server';
 import type { Deps } from '../app/deps.js';
 import type { Core } from '../core/index.js';
 import { unsubscribeCore } from '../core/unsubscribe.js';
+import { createUnsubscribeToken, parseMailtoLocalPart, tokenKeys } from '../domain/unsubscribe-token.js';
 import { domainsRepo } from '../store/domains-repo.js';
+import { messagesRepo } from '../store/messages-repo.js';
 import { replyFor, smtpError } from './replies.js';
 
 /** What a handler learns about the SMTP session that delivered a message. */
@@ -25,15 +27,32 @@ export async function ourDomain(deps: Deps, domain: string): Promise<boolean> {
   return (await domainsRepo(deps.store).byReturnPath(domain)).length > 0;
 }
 
-/** `u+TOKEN@…`: mailto unsubscribes feed the same ledger as one-click (R-UNSUB-2). */
+/**
+ * `u+<kid>.<id36>.<sig>@…` (the short form tegami writes, createMailtoLocalPart) or the older
+ * `u+TOKEN@…` with the full URL token (still honoured, R-UNSUB-11): mailto unsubscribes feed the
+ * same ledger as one-click (R-UNSUB-2).
+ */
 export function mailtoUnsubscribeHandler(deps: Deps, core: Core): RecipientHandler {
   const unsub = unsubscribeCore(deps, core.suppressions);
+  const keys = tokenKeys(deps.masterKey);
+  const messages = messagesRepo(deps.store);
+  /** The short form names a subscription message; its row gives the same payload as the URL token. */
+  async function tokenOf(local: string): Promise<string | null> {
+    const id = parseMailtoLocalPart(keys, local);
+    if (id === null) return local.slice(2);
+    const m = await messages.getAny(id);
+    if (!m || m.category !== 'subscription') return null;
+    return createUnsubscribeToken(keys, {
+      accountId: m.account_id, listId: m.list_id ?? '', subject: m.contact_id ? 'c' : 'm',
+      subjectId: Number(m.contact_id ?? m.id), issuedAt: Math.floor(deps.clock.now() / 1000),
+    });
+  }
   return {
     name: 'mailto-unsubscribe',
     async match(local, domain) {
-      if (!local.startsWith('u+') || !(await ourDomain(deps, domain))) return null;
-      const token = local.slice(2);
-      if (!(await unsub.resolve(token))) return null;
+      if (!/^u\+/i.test(local) || !(await ourDomain(deps, domain))) return null;
+      const token = await tokenOf(local);
+      if (!token || !(await unsub.resolve(token))) return null;
       return async (_raw, session) => {
         await unsub.unsubscribe(token, { source: 'mailto', ip: session.remoteAddress });
       };

@@ -2,7 +2,7 @@ import type { Deps } from '../app/deps.js';
 import type { MessageContent } from '../core/message-input.js';
 import type { SendCollaborators, SendingDomain } from '../core/send-collaborators.js';
 import { parseMailbox } from '../domain/address.js';
-import { createUnsubscribeToken, tokenKeys } from '../domain/unsubscribe-token.js';
+import { createMailtoLocalPart, createUnsubscribeToken, tokenKeys } from '../domain/unsubscribe-token.js';
 import { verpAddress, verpKey } from '../domain/verp.js';
 import { campaignsRepo } from '../store/campaigns-repo.js';
 import { unsubscribeBase } from '../core/unsubscribe-base.js';
@@ -122,7 +122,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
       // One token per recipient row: one-click names exactly this recipient and the filter's list (R-UNSUB-3, R-UNSUB-8).
       const token = createUnsubscribeToken(keys, { accountId: row.account_id, listId: row.list_id ?? '', subject: 'm', subjectId: Number(row.id), issuedAt: Math.floor(deps.clock.now() / 1000) });
       const base = unsubscribeBase(deps.config, domain);
-      listUnsubscribe = listUnsubscribeValue(`${base}/u/${token}`, `mailto:u+${token}@${domain.return_path_domain}?subject=unsubscribe`);
+      listUnsubscribe = listUnsubscribeValue(`${base}/u/${token}`, `mailto:${createMailtoLocalPart(keys, Number(row.id))}@${domain.return_path_domain}?subject=unsubscribe`);
     }
     const { raw } = rewriteRelayed(rel.raw, rel.plan, {
       listUnsubscribe, listId: list ? listIdValue(list.name, list.label, domain.name, encodePhrase) : null,
@@ -165,7 +165,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
           subjectId: Number(row.contact_id ?? row.id), issuedAt: Math.floor(deps.clock.now() / 1000),
         });
         const base = unsubscribeBase(deps.config, domain);
-        unsubscribe = { url: `${base}/u/${token}`, mailto: `mailto:u+${token}@${domain.return_path_domain}?subject=unsubscribe`, preferencesUrl: `${base}/u/${token}/preferences` };
+        unsubscribe = { url: `${base}/u/${token}`, mailto: `mailto:${createMailtoLocalPart(keys, Number(row.id))}@${domain.return_path_domain}?subject=unsubscribe`, preferencesUrl: `${base}/u/${token}/preferences` };
       }
       const raw = await pool.render({
         cacheKey: row.content_id ? `content:${row.content_id}` : `campaign:${row.campaign_id}`,
