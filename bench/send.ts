@@ -86,6 +86,9 @@ async function tegamiChild() {
   const timeline = process.env.BENCH_MEM_TIMELINE ? setInterval(() => {
     (globalThis as { gc?: () => void }).gc?.(); // with BENCH_NODE_FLAGS=--expose-gc: live memory only
     const m = process.memoryUsage();
+    const roll = readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kbOf = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(roll)?.[1] ?? 0) / 1024);
+    process.stderr.write(`anon ${kbOf('Anonymous')} file ${kbOf('Rss') - kbOf('Anonymous')} `);
     process.stderr.write(`rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
   }, Number(process.env.BENCH_MEM_TIMELINE) > 1 ? Number(process.env.BENCH_MEM_TIMELINE) : 2000) : null;
   const cpu0 = process.cpuUsage();
@@ -94,6 +97,16 @@ async function tegamiChild() {
   if (timeline) process.stderr.write(`scheduled; VmHWM ${memory().peak}\n`);
   await app.sending!.drain();
   if (timeline) process.stderr.write(`drained; VmHWM ${memory().peak}\n`);
+  if (process.env.BENCH_SMAPS) {
+    // The largest resident anonymous mappings (V8 spaces, malloc arenas, thread stacks) at the end.
+    const maps = readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+    const rows = maps.map((m) => ({ head: m.split('\n')[0], size: Number(/^Size:\s+(\d+)/m.exec(m)?.[1] ?? 0), rss: Number(/^Rss:\s+(\d+)/m.exec(m)?.[1] ?? 0) }))
+      .filter((r) => !/\//.test(r.head)).sort((a, b) => b.rss - a.rss);
+    const bucket = new Map<string, number>();
+    for (const r of rows) { const k = r.size >= 65536 ? '64MB+ (malloc arena?)' : r.size >= 32768 ? '32-64MB' : r.size >= 8192 ? '8-32MB' : r.size >= 1024 ? '1-8MB' : r.size >= 256 ? '256KB-1MB' : '<256KB'; bucket.set(k, (bucket.get(k) ?? 0) + r.rss); }
+    process.stderr.write(`anon RSS by mapping size (MB): ${[...bucket].map(([k, v]) => `${k}=${Math.round(v / 1024)}`).join(' ')}\n`);
+    process.stderr.write(rows.slice(0, 12).map((r) => `  ${Math.round(r.rss / 1024)} MB of ${Math.round(r.size / 1024)} MB ${r.head}`).join('\n') + '\n');
+  }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   if (timeline) clearInterval(timeline);
