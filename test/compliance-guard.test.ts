@@ -191,6 +191,25 @@ describe.each(DIALECTS)('compliance guard on %s (issue 6 items 4–6)', (dialect
     expect((await t.db.db.selectFrom('messages').select('status').where('domain_id', '=', d).where('category', '=', 'subscription').executeTakeFirstOrThrow()).status).toBe('sent');
   });
 
+  it('counts the batches another lane of this process admitted but has not recorded yet (worker.lanes)', async () => {
+    // One minute into a fresh hour (the gmail cap is 5 per hour in this suite); warmshop.com is warm.
+    t.clock.advance(2 * HOUR - (t.clock.now() % HOUR) + 60_000);
+    const batch = (n: number) => rows(n, () => 'orders@warmshop.com', (i) => `lane${fakeId}-${i}@gmail.com`, dom['warmshop.com'])
+      .map((r) => ({ ...r, category: 'transactional' }) as MessageRow);
+    const admit = async (rs: MessageRow[]) => [...(await t.core.collab.guard.admit(rs, t.clock.now())).values()].map((h) => h.reason);
+    const a = batch(4);
+    expect(await admit(a)).toEqual([]);
+    // Lane 2 claims while lane 1's four are still transmitting: only one more fits this hour.
+    const b = batch(4);
+    expect(await admit(b)).toEqual(['hourly_cap:gmail', 'hourly_cap:gmail', 'hourly_cap:gmail']);
+    // Lane 1 records: its four are in the counters now (not counted twice); lane 2's one is still in flight.
+    await t.core.collab.guard.recorded(a, sentRecords(a), t.clock.now());
+    expect(await admit(batch(1))).toEqual(['hourly_cap:gmail']);
+    // Lane 2's process died without recording: after the lease its reservation no longer counts.
+    t.clock.advance(t.deps.config.worker.leaseSeconds * 1000 + 1000);
+    expect(await admit(batch(1))).toEqual([]);
+  });
+
   it('warms the IP pool under direct MX delivery: the pool\'s day-0 allowance is 50 per IP', async () => {
     t.deps.config.transport.kind = 'mx';
     t.deps.config.dns.sendingIps = '203.0.113.5, 203.0.113.6';

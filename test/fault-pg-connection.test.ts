@@ -54,7 +54,8 @@ describe.skipIf(!DIALECTS.includes('postgres'))('worker database connections cut
     }
     expect(cut.every((n) => n > 0)).toBe(true);
 
-    expect(await waitFor(async () => (await t.core.campaigns.progress(t.accountId, c.id)).status === 'sent', 180_000, 250)).toBe(true);
+    const finished = await waitFor(async () => (await t.core.campaigns.progress(t.accountId, c.id)).status === 'sent', 180_000, 250);
+    expect(finished, JSON.stringify(await t.core.campaigns.progress(t.accountId, c.id))).toBe(true);
     expect(await t.core.campaigns.progress(t.accountId, c.id)).toMatchObject({ planned: N, sent: N, queued: 0 });
     const copies = new Map<string, number>();
     for (const m of sink.messages) copies.set(m.rcptTo[0], (copies.get(m.rcptTo[0]) ?? 0) + 1);

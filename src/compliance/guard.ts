@@ -26,6 +26,22 @@ export function complianceGuard(deps: Deps): SendGuard {
   const started = new Set<string>();
   const flagged = new Set<string>();
   const recent = new Map<string, { n: number; at: number }>();
+  /**
+   * Allowance this process admitted but has not recorded yet: the rows of a batch still
+   * transmitting in another lane (worker.lanes). Admitting subtracts it, so lanes of one process
+   * never overshoot a warm-up or hourly cap between them. An entry older than the lease is
+   * dropped (its batch died; the rows will be claimed and admitted again).
+   */
+  const inFlight = new Map<number, { keys: string[]; at: number }>();
+  function inFlightByKey(now: number): Map<string, number> {
+    const out = new Map<string, number>();
+    const maxAge = deps.config.worker.leaseSeconds * 1000;
+    for (const [id, e] of inFlight) {
+      if (Math.abs(now - e.at) > maxAge) { inFlight.delete(id); continue; }
+      for (const k of e.keys) out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
+  }
 
   /** Test domains among these ids; domain rows cached for 30 s (a test-mode change applies within that). */
   const domainCache = new Map<string, { test: boolean; at: number }>();
@@ -87,6 +103,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       }
     }
     for (const s of hourSent) left.set(`hour:${s.account_id}|${s.key}|${s.provider}`, -s.n);
+    for (const [k, n] of inFlightByKey(now)) if (k.startsWith('hour:') || left.has(k)) left.set(k, (left.get(k) ?? 0) - n);
 
     for (const r of live) {
       const provider = providerOf(r.rcpt);
@@ -100,11 +117,15 @@ export function complianceGuard(deps: Deps): SendGuard {
       if (cap > 0 && cap + (left.get(hourKey) ?? 0) <= 0) { out.set(Number(r.id), { reason: `hourly_cap:${provider}`, retryAt: nextHour }); continue; }
       for (const [k] of checks) left.set(k, left.get(k)! - 1);
       if (cap > 0) left.set(hourKey, (left.get(hourKey) ?? 0) - 1);
+      const keys = [...checks.map(([k]) => k), ...(cap > 0 ? [hourKey] : [])];
+      if (keys.length) inFlight.set(Number(r.id), { keys, at: now });
     }
     return out;
   }
 
   async function recorded(rows: MessageRow[], records: AttemptRecord[], now: number): Promise<void> {
+    // The batch's reservations end once its counters are committed (or when nothing was sent).
+    const settle = () => { for (const r of rows) inFlight.delete(Number(r.id)); };
     const byId = new Map(rows.map((r) => [Number(r.id), r]));
     const sent = records.filter((x) => x.status === 'sent').map((x) => byId.get(Number(x.id))).filter((r): r is MessageRow => !!r);
     const hour = hourOf(now);
@@ -121,7 +142,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       if (r.domain_id) add(r.account_id, 'domain', r.domain_id, '*');
       if (ips.length) add('*', 'ip', 'pool', '*');
     }
-    if (!sent.length) return;
+    if (!sent.length) return settle();
     const orgRows = [...inc.values()].filter((e) => e.scope === 'org');
     // Warm-up start dates are permanent: insert each subject once per process.
     // A test domain's mail does not start its warm-up: it may become a real sending domain later.
@@ -139,6 +160,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       await complianceStreamsRepo(txDeps.store).startWarmups(starts);
       await recordDeliveries(txDeps, sent, now);
     });
+    settle();
     for (const w of starts) started.add(`${w.account_id}|${w.subject}`);
     await checkBulk(orgRows.filter((e) => (e.provider === 'gmail' || e.provider === 'outlook') && !flagged.has(`${e.account_id}|${e.key}|${e.provider}`)), now);
   }

@@ -59,6 +59,12 @@ export const ConfigSchema = Type.Object({
     batchSize: Type.Integer({ minimum: 1, maximum: 5000 }),
     leaseSeconds: Type.Integer({ minimum: 5 }),
     concurrency: Type.Integer({ minimum: 1, maximum: 500 }),
+    /**
+     * Batches a worker process works on at once: while one batch is transmitting, the next is
+     * claimed, re-checked and admitted, so the database round trips between batches do not
+     * leave SMTP and the CPU idle. Each lane sends up to `concurrency` messages.
+     */
+    lanes: Type.Integer({ minimum: 1, maximum: 8 }),
     pollMs: Type.Integer({ minimum: 10 }),
     /** Worker threads that render and DKIM-sign (0 = in the main thread). */
     renderThreads: Type.Integer({ minimum: 0, maximum: 64 }),

@@ -33,7 +33,11 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
       await planner.finishCampaigns();
       return did;
     }, { pollMs, log }));
-    runners.push(startLoop('worker', async () => (await worker.tick()) > 0, { pollMs, log }));
+    // Lanes: the same tick run as independent loops, so one batch's claim and bookkeeping overlap
+    // another's transmission (config worker.lanes). Each claims its own rows under the lease.
+    for (let lane = 1; lane <= deps.config.worker.lanes; lane++) {
+      runners.push(startLoop(lane === 1 ? 'worker' : `worker-${lane}`, async () => (await worker.tick()) > 0, { pollMs, log }));
+    }
   }
   return {
     owner, worker, planner,
