@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,8 +88,31 @@ bare.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_r,
 bare.post('/u/:token', async () => 'Unsubscribed\n');
 const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
-const b = await run(bareUrl, mainPaths, { connections: 50 });
-const t = await profiled('unsubscribe-tegami', () => run(app.url!, mainPaths, { connections: 50 }));
+/** Runs `fn` and adds this (server) process's CPU time per request, all threads, in microseconds. */
+async function withCpu(fn: () => Promise<RunResult>) {
+  const c0 = process.cpuUsage();
+  const r = await fn();
+  const c = process.cpuUsage(c0);
+  const threads = threadCpu();
+  return { ...r, serverCpuUsPerReq: Math.round((c.user + c.system) / Math.max(1, r.total)), serverSysUsPerReq: Math.round(c.system / Math.max(1, r.total)), threads };
+}
+
+/** CPU seconds so far per OS thread of this process (Linux), to tell the main thread from the checkpointer and tsx's. */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const secs = (Number(f[11]) + Number(f[12])) / 100;
+      if (secs > 0.05) out[`${name}:${tid}`] = secs;
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+const b = await withCpu(() => run(bareUrl, mainPaths, { connections: 50 }));
+const t = await withCpu(() => profiled('unsubscribe-tegami', () => run(app.url!, mainPaths, { connections: 50 })));
 const committedMain = await count();
 // During the fixed-rate run: the server's event-loop delay and its GC pauses (where p99 comes from).
 const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -116,12 +139,13 @@ await app.stop();
 rmSync(dir, { recursive: true, force: true });
 
 printTable([
-  { run: 'tegami POST /u/TOKEN (commit before reply)', 'req/s': Math.round(t.rps), 'p50 ms': t.p50, 'p99 ms': t.p99, errors: t.errors },
-  { run: 'baseline: bare Fastify POST route', 'req/s': Math.round(b.rps), 'p50 ms': b.p50, 'p99 ms': b.p99, errors: b.errors },
-  { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors },
-  { run: 'baseline: bare route at a fixed 1,000 req/s', 'req/s': Math.round(bareFixed.rps), 'p50 ms': bareFixed.p50, 'p99 ms': bareFixed.p99, errors: bareFixed.errors },
+  { run: 'tegami POST /u/TOKEN (commit before reply)', 'req/s': Math.round(t.rps), 'p50 ms': t.p50, 'p99 ms': t.p99, errors: t.errors, 'server CPU µs/req': t.serverCpuUsPerReq, 'loadgen CPU µs/req': t.loadgenCpuS ? Math.round(t.loadgenCpuS * 1e6 / t.total) : '-' },
+  { run: 'baseline: bare Fastify POST route', 'req/s': Math.round(b.rps), 'p50 ms': b.p50, 'p99 ms': b.p99, errors: b.errors, 'server CPU µs/req': b.serverCpuUsPerReq, 'loadgen CPU µs/req': b.loadgenCpuS ? Math.round(b.loadgenCpuS * 1e6 / b.total) : '-' },
+  { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors, 'server CPU µs/req': '-', 'loadgen CPU µs/req': '-' },
+  { run: 'baseline: bare route at a fixed 1,000 req/s', 'req/s': Math.round(bareFixed.rps), 'p50 ms': bareFixed.p50, 'p99 ms': bareFixed.p99, errors: bareFixed.errors, 'server CPU µs/req': '-', 'loadgen CPU µs/req': '-' },
 ]);
-console.log(`load generator: ${LOADGEN === 'process' ? 'child process' : 'worker thread of the server process'}`);
+console.log(`load generator: ${LOADGEN === 'process' ? 'child process' : 'worker thread of the server process'}; server sys CPU µs/req: tegami ${t.serverSysUsPerReq}, bare ${b.serverSysUsPerReq}`);
+if (process.env.BENCH_THREAD_CPU) console.log('server threads, CPU s so far:', t.threads);
 console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - committedMain} by ${fixed.total} at the fixed rate`);
 console.log(`during the fixed-rate run: event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
 writeResult('unsubscribe', { seconds: SECONDS, loadgen: LOADGEN, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });

@@ -1,10 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { Worker } from 'node:worker_threads';
 import { stringify } from 'csv-stringify';
 import type { Deps } from '../app/deps.js';
-import { fail, TegamiError } from '../domain/errors.js';
-import { suppressionsRepo, type NewEntry, type SuppressionFilter } from '../store/suppressions-repo.js';
+import { TegamiError, type ErrorCode } from '../domain/errors.js';
+import { suppressionsRepo, type SuppressionFilter } from '../store/suppressions-repo.js';
 import { decodeCsvStream } from './csv-decode.js';
+import { SuppressionCsvParser, type ParseSummary } from './suppressions-csv-parse.js';
 import type { SuppressionsCore } from './suppressions.js';
 
 const COLUMNS = ['address', 'scope', 'list_id', 'reason', 'source', 'note', 'created_at'];
@@ -43,6 +44,8 @@ export async function exportSuppressionsCsv(deps: Deps, accountId: string, f: Om
 
 /** Summary of a ledger import. */
 export interface SuppressionImportSummary {
+  /** The import's audit row (GET /v1/suppressions/:address shows its entries' adds with this id). */
+  import_id: string;
   encoding: string;
   total: number;
   added: number;
@@ -51,72 +54,128 @@ export interface SuppressionImportSummary {
   rejected: Array<{ line: number; reason: string }>;
 }
 
-const BATCH = 5000;
-const MAX_REJECTED = 10_000;
-const ADDRESS_COLUMNS = ['address', 'email', 'e-mail', 'email_address', 'メールアドレス'];
+/** Inputs up to this many characters parse inline; larger ones on a parse thread of their own. */
+const INLINE_CHARS = 1 << 20;
+/** Text chunks in flight to the parse thread, and parsed batches waiting to be written: flat memory. */
+const MAX_CHUNKS_IN_FLIGHT = 16;
+const MAX_BATCHES_WAITING = 3;
 
 /**
  * Streams a CSV into the ledger (an address/email column; optional scope, list_id, reason, note).
  * Idempotent: existing entries are counted, not duplicated. Each batch of 5,000 rows commits
- * whole; a bad row is reported with its line and never written. Memory stays flat: the input is
- * read only while fewer than one batch of rows waits.
+ * whole; a bad row is reported with its line and never written. A large input is parsed and
+ * validated on a thread of its own while the main thread writes the previous batch (pipelined);
+ * memory stays flat: only a few chunks and batches are ever in flight. The import writes one audit
+ * row (suppression_imports) and tags its ledger entries with its id instead of one history row
+ * per address (docs/compliance.md, "Suppression history").
  */
-export async function importSuppressionsCsv(core: SuppressionsCore, accountId: string, input: Readable, ctx: { source: string }): Promise<SuppressionImportSummary> {
-  const s: SuppressionImportSummary = { encoding: 'utf-8', total: 0, added: 0, existing: 0, rejected_count: 0, rejected: [] };
-  const reject = (line: number, reason: string) => {
-    s.rejected_count++;
-    if (s.rejected.length < MAX_REJECTED) s.rejected.push({ line, reason });
+export async function importSuppressionsCsv(core: SuppressionsCore, accountId: string, input: Readable, ctx: { source: string; ip?: string; userAgent?: string }): Promise<SuppressionImportSummary> {
+  const importId = await core.beginImport(accountId, ctx);
+  const s: SuppressionImportSummary = { import_id: importId, encoding: 'utf-8', total: 0, added: 0, existing: 0, rejected_count: 0, rejected: [] };
+  let writeErr: unknown = null;
+  let waiting = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const wakers: Array<() => void> = [];
+  const wake = () => { for (const w of wakers.splice(0)) w(); };
+  const onBatch = (json: string, count: number) => {
+    waiting++;
+    writing = writing.then(async () => {
+      try {
+        if (writeErr) return;
+        const added = await core.importBatch(accountId, importId, json, ctx.source);
+        s.added += added;
+        s.existing += count - added;
+      } catch (e) {
+        writeErr ??= e;
+      } finally {
+        waiting--;
+        wake();
+      }
+    });
   };
-  // Arrays, no `info`: csv-parse's per-record info object doubles its cost; in flowing mode
-  // 'data' fires while the parser sits at the record's end, so `parser.info.lines` is its line.
-  const parser = parse({ bom: true, skip_empty_lines: true, skip_records_with_error: true, relax_column_count: true, max_record_size: 64 * 1024 });
-  let cols: { addr: number; scope: number; list: number; reason: number; note: number } | null = null;
-  let rows: NewEntry[] = [];
-  let failed: unknown = null;
-  parser.on('skip', (err: Error & { lines?: number }) => { s.total++; reject(err.lines ?? 0, `unreadable CSV row: ${err.message.split('\n')[0]}`); });
-  parser.on('error', (err) => { failed ??= new TegamiError('E_CSV', err.message.split('\n')[0]); });
-  parser.on('data', (rec: string[]) => {
-    try {
-      if (!cols) return void (cols = header(rec));
-      s.total++;
-      const line = parser.info.lines;
-      const at = (i: number) => (i >= 0 ? (rec[i] ?? '').trim() : '');
-      const r = core.prepare({ address: at(cols.addr), scope: (at(cols.scope) || 'account') as 'account', listId: at(cols.list) || undefined, reason: at(cols.reason) || 'manual', note: at(cols.note) || undefined });
-      if (r.ok) rows.push(r.row);
-      else reject(line, r.reason);
-    } catch (e) {
-      failed ??= e;
+  const until = async (ok: () => boolean) => { while (!ok()) await new Promise<void>((r) => wakers.push(r)); };
+  let thread: ParseThread | null = null;
+  try {
+    const { text, encoding } = decodeCsvStream(input);
+    let buffered: string[] = [];
+    let bufferedChars = 0;
+    for await (const chunk of text) {
+      if (writeErr) break;
+      if (!thread) {
+        buffered.push(chunk);
+        bufferedChars += chunk.length;
+        if (bufferedChars < INLINE_CHARS) continue;
+        thread = startParseThread(onBatch, wake);
+        for (const c of buffered) await thread.send(c, () => waiting < MAX_BATCHES_WAITING, until);
+        buffered = [];
+        continue;
+      }
+      await thread.send(chunk, () => waiting < MAX_BATCHES_WAITING, until);
     }
-  });
-  const flush = async () => {
-    if (!rows.length) return;
-    const batch = rows;
-    rows = [];
-    const r = await core.addPrepared(accountId, batch, { source: ctx.source });
-    s.added += r.added;
-    s.existing += r.existing;
-  };
-  const { text, encoding } = decodeCsvStream(input);
-  for await (const chunk of text) {
-    if (failed) break;
-    parser.write(chunk);
-    if (rows.length >= BATCH) await flush();
-  }
-  if (!failed) await new Promise<void>((res) => { parser.once('error', () => res()); parser.end(() => res()); });
-  if (failed) {
+    let parsed: ParseSummary;
+    if (writeErr) parsed = { total: 0, rejected_count: 0, rejected: [], header: true };
+    else if (thread) parsed = await thread.end(until);
+    else {
+      // A small input: parse inline, no thread to start.
+      const p = new SuppressionCsvParser(onBatch);
+      for (const c of buffered) p.write(c);
+      parsed = await p.end();
+    }
+    await writing;
+    if (writeErr) throw writeErr;
+    Object.assign(s, { total: parsed.total, rejected_count: parsed.rejected_count, rejected: parsed.rejected, encoding: await encoding });
+    await core.finishImport(importId, { status: 'done', encoding: s.encoding, total: s.total, added: s.added, existing: s.existing, rejected_count: s.rejected_count });
+    return s;
+  } catch (e) {
     input.destroy();
-    throw failed instanceof Error ? failed : new Error(String(failed));
+    await writing;
+    // Batches committed before the failure stay (each is whole); the audit row says how far it got.
+    await core.finishImport(importId, { status: 'failed', total: s.total, added: s.added, existing: s.existing, rejected_count: s.rejected_count, error: String((e as Error)?.message ?? e).slice(0, 500) }).catch(() => {});
+    throw e;
+  } finally {
+    await thread?.close();
   }
-  if (!cols) fail('E_CSV', 'the file is empty: a header with an address or email column is needed');
-  await flush();
-  s.encoding = await encoding;
-  return s;
 }
 
-/** Column positions from the header row; the address column is required. */
-function header(rec: string[]) {
-  const names = rec.map((c) => c.replace(/^\uFEFF/, '').trim().toLowerCase());
-  const addr = names.findIndex((c) => ADDRESS_COLUMNS.includes(c));
-  if (addr < 0) fail('E_CSV', `no address column: the header needs one of ${ADDRESS_COLUMNS.join(', ')}`);
-  return { addr, scope: names.indexOf('scope'), list: names.indexOf('list_id'), reason: names.indexOf('reason'), note: names.indexOf('note') };
+interface ParseThread {
+  /** Posts a chunk once fewer than MAX_CHUNKS_IN_FLIGHT are unparsed and `room()` holds. */
+  send(chunk: string, room: () => boolean, until: (ok: () => boolean) => Promise<void>): Promise<void>;
+  /** Ends the input; resolves with the parse summary after the last batch was handed out. */
+  end(until: (ok: () => boolean) => Promise<void>): Promise<ParseSummary>;
+  close(): Promise<void>;
+}
+
+/** Starts the parse thread (src/core/suppressions-import-thread.ts). */
+function startParseThread(onBatch: (json: string, count: number) => void, wake: () => void): ParseThread {
+  const worker = new Worker(new URL('./suppressions-import-thread-boot.mjs', import.meta.url));
+  let inFlight = 0;
+  let failed: Error | null = null;
+  let summary: ParseSummary | null = null;
+  const fail = (e: Error) => { failed ??= e; wake(); };
+  worker.on('message', (m: { batch?: string; count?: number; ack?: boolean; done?: ParseSummary; error?: { code?: string; message: string } }) => {
+    if (m.batch !== undefined) onBatch(m.batch, m.count!);
+    else if (m.ack) { inFlight--; wake(); }
+    else if (m.done) { summary = m.done; wake(); }
+    else if (m.error) fail(m.error.code ? new TegamiError(m.error.code as ErrorCode, m.error.message) : new Error(m.error.message));
+  });
+  worker.on('error', (e) => fail(e));
+  worker.on('exit', (code) => { if (!summary) fail(new Error(`suppression import parse thread exited with code ${code}`)); });
+  return {
+    async send(chunk, room, until) {
+      await until(() => failed !== null || (inFlight < MAX_CHUNKS_IN_FLIGHT && room()));
+      if (failed) throw failed;
+      inFlight++;
+      worker.postMessage({ chunk });
+    },
+    async end(until) {
+      if (failed) throw failed;
+      worker.postMessage({ end: true });
+      await until(() => failed !== null || summary !== null);
+      if (failed) throw failed;
+      return summary!;
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
 }

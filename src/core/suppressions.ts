@@ -1,24 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Deps } from '../app/deps.js';
 import { tryParseAddress } from '../domain/address.js';
-import { fail, type ErrorCode } from '../domain/errors.js';
-import { blocks, REASONS, type SuppressionReason, type SuppressionScope } from '../domain/suppression-rules.js';
+import { fail } from '../domain/errors.js';
+import { blocks, REASONS, type SuppressionScope } from '../domain/suppression-rules.js';
 import type { Db } from '../store/db.js';
 import { suppressionsRepo, type NewEntry, type SuppressionFilter } from '../store/suppressions-repo.js';
 import { skipPendingFor } from '../store/suppression-effects.js';
+import { newId } from '../domain/ids.js';
 import { exportSuppressionsCsv, importSuppressionsCsv } from './suppressions-csv.js';
+import { prepareEntry, type SuppressionEntryInput } from './suppression-prepare.js';
 
-/** One entry to add. */
-export interface SuppressionEntryInput {
-  address: string;
-  scope: SuppressionScope;
-  listId?: string;
-  reason: SuppressionReason | string;
-  note?: string;
-  /** Per-entry request evidence when one batch carries several requests (group commit). */
-  ip?: string;
-  userAgent?: string;
-}
+export type { SuppressionEntryInput } from './suppression-prepare.js';
 
 /** Who or what made a change: recorded with every entry and history row. */
 export interface ChangeContext {
@@ -38,19 +30,7 @@ export function suppressionsCore(deps: Deps) {
   };
 
   /** Validates one entry into a ledger row, or says why not (the CSV import reports it per row). */
-  function prepare(e: SuppressionEntryInput, ctx?: ChangeContext): { ok: true; row: NewEntry } | { ok: false; code: ErrorCode; reason: string } {
-    const bad = (code: ErrorCode, reason: string) => ({ ok: false as const, code, reason });
-    if (!REASONS.includes(e.reason as SuppressionReason)) return bad('E_VALIDATION', `reason must be one of ${REASONS.join(', ')}`);
-    if (e.scope !== 'account' && e.scope !== 'list') return bad('E_VALIDATION', 'scope must be account or list');
-    if (e.scope === 'list' && !e.listId) return bad('E_VALIDATION', 'a list-scope entry needs list_id');
-    if (e.note && e.note.length > 2000) return bad('E_VALIDATION', 'note: at most 2,000 characters');
-    // An address too broken to parse can still be suppressed as invalid, by its lower-cased text.
-    const p = tryParseAddress(e.address);
-    if (!p.ok && e.reason !== 'invalid') return bad('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
-    const k = p.ok ? p.value.key : String(e.address).trim().toLowerCase();
-    if (!k) return bad('E_BAD_ADDRESS', 'empty address');
-    return { ok: true, row: { k, s: e.scope, l: e.scope === 'list' ? e.listId! : '', r: e.reason, n: e.note ?? null, ip: e.ip ?? ctx?.ip ?? null, ua: e.userAgent ?? ctx?.userAgent ?? null } };
-  }
+  const prepare = (e: SuppressionEntryInput, ctx?: ChangeContext) => prepareEntry(e, ctx);
 
   /** Writes validated rows in the caller's transaction: ledger, history, and the skip of queued mail (R-UNSUB-9). */
   async function addRows(store: Db, accountId: string, rows: NewEntry[], source: string) {
@@ -85,7 +65,13 @@ export function suppressionsCore(deps: Deps) {
         const r = suppressionsRepo({ ...deps.store, db: tx });
         const gone = await r.remove(accountId, key, scope, scope === 'list' ? listId ?? '' : '');
         if (!gone) fail('E_NOT_FOUND', 'no such suppression');
-        await r.history([{
+        // An entry a bulk import wrote has no 'add' row; keep its add in the history before it goes
+        // (marked with the import id: it is a copy, not a new unsubscribe, so no webhook fires for it).
+        const snapshot = gone.import_id ? [{
+          account_id: accountId, address_key: key, action: 'add', scope, list_id: gone.list_id, reason: gone.reason, source: gone.source,
+          note: gone.note, ip: gone.ip, user_agent: gone.user_agent, created_at: Number(gone.created_at), import_id: gone.import_id,
+        }] : [];
+        await r.history([...snapshot, {
           account_id: accountId, address_key: key, action: 'remove', scope, list_id: gone.list_id, reason: gone.reason,
           source: ctx.source, note: ctx.note, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: deps.clock.now(),
         }]);
@@ -141,8 +127,24 @@ export function suppressionsCore(deps: Deps) {
       deps.store.db.transaction().execute((tx) => addRows({ ...deps.store, db: tx }, accountId, rows, ctx.source)),
     /** Streams the ledger (filtered) as CSV to `out`; returns the row count. */
     exportCsv: (accountId: string, f: Omit<SuppressionFilter, 'limit' | 'after'>, out: Writable) => exportSuppressionsCsv(deps, accountId, f, out),
-    /** Streams a CSV into the ledger: per-row errors, idempotent. */
-    importCsv: (accountId: string, input: Readable, ctx: { source: string }) => importSuppressionsCsv(core, accountId, input, ctx),
+    /** Streams a CSV into the ledger: per-row errors, idempotent; one audit row per import. */
+    importCsv: (accountId: string, input: Readable, ctx: { source: string; ip?: string; userAgent?: string }) => importSuppressionsCsv(core, accountId, input, ctx),
+    /** Opens a bulk import's audit row (status running); returns its id. */
+    async beginImport(accountId: string, ctx: { source: string; ip?: string; userAgent?: string }): Promise<string> {
+      const id = newId('imp_', deps.clock.now());
+      await repo.createImport({
+        id, account_id: accountId, source: ctx.source, status: 'running', encoding: null, total: 0, added: 0, existing: 0, rejected_count: 0,
+        error: null, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: deps.clock.now(), finished_at: null,
+      });
+      return id;
+    },
+    /** Writes one validated import batch (JSON rows) in one transaction; returns how many entries were new. */
+    importBatch: (accountId: string, importId: string, json: string, source: string) => repo.importEntries(accountId, importId, json, source, deps.clock.now()),
+    /** Closes a bulk import's audit row with its outcome. */
+    finishImport: (id: string, outcome: { status: 'done' | 'failed'; encoding?: string | null; total: number; added: number; existing: number; rejected_count: number; error?: string | null }) =>
+      repo.finishImport(id, { ...outcome, encoding: outcome.encoding ?? null, error: outcome.error ?? null, finished_at: deps.clock.now() }),
+    /** A bulk import's audit row. */
+    getImport: (accountId: string, id: string) => repo.getImport(accountId, id),
   };
   return core;
 }

@@ -26,8 +26,21 @@ const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
  */
 const FAST_ADDR = /^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)$/;
 
+// toALabel is pure and bulk input repeats few domains (a million-row suppression import: ~1 µs of
+// its ~1.4 µs per address), so results are memoised; the map is dropped whole when it fills.
+const A_LABELS = new Map<string, string | null>();
+
 /** Turns a domain into its lower-case A-label form, or null when it is not a valid host name. */
 export function toALabel(domain: string): string | null {
+  let v = A_LABELS.get(domain);
+  if (v !== undefined) return v;
+  v = toALabelUncached(domain);
+  if (A_LABELS.size >= 10_000) A_LABELS.clear();
+  A_LABELS.set(domain, v);
+  return v;
+}
+
+function toALabelUncached(domain: string): string | null {
   const trimmed = domain.trim().replace(/\.$/, '');
   if (!trimmed || /[\s\u0000-\u001f\u007f]/.test(trimmed)) return null;
   const ascii = domainToASCII(trimmed).toLowerCase();

@@ -1,6 +1,8 @@
+import type Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { blocks } from '../domain/suppression-rules.js';
+import { stmt } from './sqlite-fast.js';
 
 /** Message states that have not been transmitted yet (the ones a new suppression skips). */
 export const PENDING = ['queued', 'deferred', 'paused'];
@@ -61,4 +63,32 @@ export async function skipPendingFor(store: Db, accountId: string, entries: Arra
     skipped += hits.length;
   }
   return skipped;
+}
+
+const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
+
+/**
+ * SQLite, inside the caller's raw transaction (the CSV import's batches): skips the pending
+ * messages that the entries this import added block, with an event each (R-UNSUB-9). `json` is the
+ * batch's rows ({k, ...}); the probe is one indexed lookup per row, and only when it finds pending
+ * mail are the import's entries for those keys read, so a batch without pending mail costs one
+ * statement. Same effect as skipPendingFor over the inserted rows.
+ */
+export function skipPendingForImportSqlite(sq: Database.Database, accountId: string, importId: string, json: string, now: number): number {
+  const pending = stmt(sq, `select distinct m.id, m.campaign_id, m.rcpt_key, m.category, m.list_id
+    from json_each(?) j join messages m on m.account_id = ? and m.rcpt_key = j.value->>'k' where m.status in (${PENDING_SQL})`)
+    .all(json, accountId) as Array<{ id: number; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }>;
+  if (!pending.length) return 0;
+  const keys = [...new Set(pending.map((m) => m.rcpt_key))];
+  const entries = stmt(sq, `select address_key, scope, list_id, reason from suppressions
+    where account_id = ? and import_id = ? and address_key in (select value from json_each(?))`).all(accountId, importId, JSON.stringify(keys)) as Array<{ address_key: string; scope: string; list_id: string; reason: string }>;
+  const byKey = new Map<string, typeof entries>();
+  for (const e of entries) byKey.set(e.address_key, [...(byKey.get(e.address_key) ?? []), e]);
+  const hits = blockedHits(pending, (m) => byKey.get(m.rcpt_key));
+  for (const h of hits) {
+    stmt(sq, `update messages set status = 'skipped', reason = ?, updated_at = ? where id = ? and status in (${PENDING_SQL})`).run(h.reason, now, h.m.id);
+    stmt(sq, `insert into events (account_id, message_id, campaign_id, type, data, created_at) values (?, ?, ?, 'skipped', ?, ?)`)
+      .run(accountId, h.m.id, h.m.campaign_id, skipEventData(h.reason), now);
+  }
+  return hits.length;
 }

@@ -1,6 +1,9 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import { escapeLike } from './dialect.js';
+import { sqliteTransaction, stmt } from './sqlite-fast.js';
+import { skipPendingFor, skipPendingForImportSqlite } from './suppression-effects.js';
+import type { SuppressionImportTables } from './types-suppression-imports.js';
 import type { DB, SuppressionHistoryTable, SuppressionsTable } from './types.js';
 
 const CHUNK = 5000;
@@ -41,13 +44,20 @@ async function addPg(db: Kysely<DB>, accountId: string, json: string, source: st
     returning address_key, scope, list_id, reason`.execute(db)).rows;
 }
 
+/** A bulk import's audit row. */
+export type SuppressionImportRow = SuppressionImportTables['suppression_imports'];
+
+/** One item of an address's history: a history row, or (id null) the add of an entry a bulk import wrote. */
+export type HistoryItem = Omit<Selectable<SuppressionHistoryTable>, 'id'> & { id: number | null };
+
 /** Filters of the ledger search. */
 export interface SuppressionFilter {
   prefix?: string; reason?: string; scope?: string; listId?: string; from?: number; to?: number; after?: number; limit: number;
 }
 
 /** The suppression ledger and its append-only history. */
-export function suppressionsRepo({ db, dialect }: Db) {
+export function suppressionsRepo(store: Db) {
+  const { db, dialect } = store;
   return {
     /**
      * Inserts the entries that do not exist yet, with one 'add' history row each, and returns the
@@ -62,6 +72,34 @@ export function suppressionsRepo({ db, dialect }: Db) {
       }
       return out;
     },
+    /**
+     * One batch of a bulk import (rows as JSON, already validated and canonical) in one
+     * transaction: the ledger rows carry the import's id and get no history row each (the import
+     * has one audit row; migration 008), and the pending mail the new entries block is skipped.
+     * Returns how many entries were new.
+     */
+    async importEntries(accountId: string, importId: string, json: string, source: string, now: number): Promise<number> {
+      if (dialect !== 'postgres') {
+        return sqliteTransaction(store, (sq) => {
+          const r = stmt(sq, `insert into suppressions (account_id, address_key, scope, list_id, reason, source, note, ip, user_agent, created_at, import_id)
+            select ?, j.value->>'k', j.value->>'s', j.value->>'l', j.value->>'r', ?, j.value->>'n', null, null, ?, ? from json_each(?) j where true on conflict do nothing`)
+            .run(accountId, source, now, importId, json);
+          if (r.changes) skipPendingForImportSqlite(sq, accountId, importId, json, now);
+          return r.changes;
+        });
+      }
+      return db.transaction().execute(async (tx) => {
+        const added = (await sql<AddedEntry>`insert into suppressions (account_id, address_key, scope, list_id, reason, source, note, ip, user_agent, created_at, import_id)
+          select ${accountId}, x.k, x.s, x.l, x.r, ${source}, x.n, null, null, ${now}, ${importId}
+          from jsonb_to_recordset(${json}::jsonb) as x(k text, s text, l text, r text, n text)
+          on conflict do nothing returning address_key, scope, list_id, reason`.execute(tx)).rows;
+        await skipPendingFor({ db: tx, dialect, close: async () => {} }, accountId, added, now);
+        return added.length;
+      });
+    },
+    createImport: (row: SuppressionImportRow) => db.insertInto('suppression_imports').values(row).execute(),
+    finishImport: (id: string, set: Partial<SuppressionImportRow>) => db.updateTable('suppression_imports').set(set).where('id', '=', id).execute(),
+    getImport: (accountId: string, id: string) => db.selectFrom('suppression_imports').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
     /** Appends history rows (removals; adds are written by addEntries). */
     async history(rows: Insertable<SuppressionHistoryTable>[]): Promise<void> {
       // 500 rows x 11 columns stays under SQLite's 32,766 bound variables.
@@ -79,8 +117,22 @@ export function suppressionsRepo({ db, dialect }: Db) {
         : Promise.resolve([]),
     entries: (accountId: string, key: string) =>
       db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId).where('address_key', '=', key).orderBy('id').execute(),
-    historyOf: (accountId: string, key: string) =>
-      db.selectFrom('suppression_history').selectAll().where('account_id', '=', accountId).where('address_key', '=', key).orderBy('id').execute(),
+    /**
+     * An address's full history: its history rows, plus the add of each current entry that a bulk
+     * import wrote (those have no history row of their own), in time order.
+     */
+    async historyOf(accountId: string, key: string): Promise<HistoryItem[]> {
+      const rows: HistoryItem[] = await db.selectFrom('suppression_history').selectAll().where('account_id', '=', accountId).where('address_key', '=', key).orderBy('id').execute();
+      const imported = await db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId).where('address_key', '=', key)
+        .where('import_id', 'is not', null).orderBy('id').execute();
+      if (!imported.length) return rows;
+      const adds: HistoryItem[] = imported.map((e) => ({
+        id: null, account_id: e.account_id, address_key: e.address_key, action: 'add', scope: e.scope, list_id: e.list_id, reason: e.reason,
+        source: e.source, note: e.note, ip: e.ip, user_agent: e.user_agent, created_at: e.created_at, import_id: e.import_id,
+      }));
+      // Stable: history rows keep their id order; an import's add sorts by its time.
+      return [...rows, ...adds].sort((a, b) => Number(a.created_at) - Number(b.created_at));
+    },
     search(accountId: string, f: SuppressionFilter) {
       let q = db.selectFrom('suppressions').selectAll().where('account_id', '=', accountId);
       if (f.prefix) q = dialect === 'postgres'
@@ -95,9 +147,14 @@ export function suppressionsRepo({ db, dialect }: Db) {
       return q.orderBy('id').limit(f.limit).execute();
     },
     /** Unsubscribes ('add' with reason unsubscribe) per day and list since `from`. */
-    unsubscribesByDay: (accountId: string, from: number) =>
-      db.selectFrom('suppression_history').select(['list_id', 'created_at']).where('account_id', '=', accountId)
-        .where('action', '=', 'add').where('reason', '=', 'unsubscribe').where('created_at', '>=', from).execute(),
+    async unsubscribesByDay(accountId: string, from: number) {
+      const logged = await db.selectFrom('suppression_history').select(['list_id', 'created_at']).where('account_id', '=', accountId)
+        .where('action', '=', 'add').where('reason', '=', 'unsubscribe').where('created_at', '>=', from).execute();
+      // Entries a bulk import wrote count on their day too (while they stand; a removal copies their add into the history).
+      const imported = await db.selectFrom('suppressions').select(['list_id', 'created_at']).where('account_id', '=', accountId)
+        .where('import_id', 'is not', null).where('reason', '=', 'unsubscribe').where('created_at', '>=', from).execute();
+      return [...logged, ...imported];
+    },
     /** Skip events caused by unsubscribes since `from` (their data holds how long after the unsubscribe). */
     skipEvents: (accountId: string, from: number) =>
       db.selectFrom('events').select(['data']).where('account_id', '=', accountId).where('type', '=', 'skipped')

@@ -3,6 +3,7 @@ import type { BounceTables } from './types-bounces.js';
 import type { DmarcTables } from './types-dmarc.js';
 import type { RelayTables } from './types-relay.js';
 import type { WebhookTables } from './types-webhooks.js';
+import type { SuppressionImportTables } from './types-suppression-imports.js';
 import type { ComplianceTables } from './types-compliance.js';
 import type { ConsoleTables } from './types-console.js';
 
@@ -46,10 +47,14 @@ export interface SubscriptionsTable {
 export interface SuppressionsTable {
   id: Generated<number>; account_id: string; address_key: string; scope: string; list_id: string;
   reason: string; source: string; note: string | null; ip: string | null; user_agent: string | null; created_at: Millis;
+  /** The bulk import that wrote the entry (it has no history row of its own; migration 008). */
+  import_id: string | null;
 }
 export interface SuppressionHistoryTable {
   id: Generated<number>; account_id: string; address_key: string; action: string; scope: string; list_id: string;
   reason: string | null; source: string; note: string | null; ip: string | null; user_agent: string | null; created_at: Millis;
+  /** Set on the copy of an imported entry's add, written when the entry is removed (migration 008). */
+  import_id: string | null;
 }
 export interface TemplatesTable {
   id: string; account_id: string; name: string; subject: string; html: string | null; text: string | null;
@@ -88,7 +93,7 @@ export interface BulkSendersTable { account_id: string; org_domain: string; prov
 export interface SettingsTable { key: string; value: string }
 
 /** The whole schema, as Kysely sees it. */
-export interface DB extends BounceTables, DmarcTables, RelayTables, WebhookTables, ComplianceTables, ConsoleTables {
+export interface DB extends BounceTables, DmarcTables, RelayTables, WebhookTables, ComplianceTables, ConsoleTables, SuppressionImportTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

@@ -10,6 +10,8 @@ export interface EventSourceRow {
 export interface HistorySourceRow {
   id: number; account_id: string; address_key: string; action: string; scope: string; list_id: string;
   reason: string | null; source: string; note: string | null; created_at: number;
+  /** Set on the copy of a bulk-imported entry's add, written when the entry is removed (migration 008). */
+  import_id?: string | null;
 }
 
 /** One webhook event derived from a source row; `source` is stable, so a re-run fans out nothing twice. */
@@ -82,10 +84,13 @@ export function mapEvent(e: EventSourceRow, transportKind: string): WebhookEvent
 /**
  * Maps a suppression history row: an `add` with reason unsubscribe → `unsubscribed`; a `remove`
  * of an unsubscribe entry → `resubscribed`. Other reasons (bounces, complaints) arrive as their
- * own message events, so they are not repeated here.
+ * own message events, so they are not repeated here. Bulk imports write no history row per
+ * address, so they fan out no `unsubscribed` events; the copy of an imported entry's add that a
+ * removal writes (import_id set) is history, not a new unsubscribe, and fans out nothing either.
  */
 export function mapHistory(h: HistorySourceRow): WebhookEvent[] {
   const createdAt = Number(h.created_at);
+  if (h.action === 'add' && h.import_id) return [];
   let type: WebhookEventType | null = null;
   if (h.action === 'add' && h.reason === 'unsubscribe') type = 'unsubscribed';
   else if (h.action === 'remove' && h.reason === 'unsubscribe') type = 'resubscribed';

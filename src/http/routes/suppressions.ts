@@ -50,6 +50,7 @@ export const suppressionRoutes: RouteModule = async (app, { core, deps }) => {
   await app.register(async (scope) => {
     scope.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
     scope.post('/v1/suppressions/import', { config: { scope: 'write' }, bodyLimit: 2 * 1024 * 1024 * 1024, schema: { tags: ['suppressions'] } },
-      async (req) => importSuppressionsCsv(core.suppressions, principalOf(req).accountId, req.body as never, { source: `import:${principalOf(req).actor}` }));
+      async (req) => importSuppressionsCsv(core.suppressions, principalOf(req).accountId, req.body as never,
+        { source: `import:${principalOf(req).actor}`, ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 500) }));
   });
 };
