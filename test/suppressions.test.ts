@@ -1,6 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { exportSuppressionsCsv, importSuppressionsCsv } from '../src/core/suppressions-csv.js';
+import { mapHistory, type HistorySourceRow } from '../src/webhooks/event-map.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 
@@ -135,4 +137,68 @@ describe.each(DIALECTS)('suppression ledger on %s (issue 4)', (dialect) => {
     expect(e.headers['content-type']).toMatch(/text\/csv/);
     expect(e.body).toContain('http1@example.jp,account,,complaint,');
   });
+
+  it('a bulk import writes one audit row, no history row per address; GET shows the add, and a removal keeps it', async () => {
+    const csv = 'address,reason,scope,list_id,note\naud1@audit.example.jp,unsubscribe,list,lst_aud,from the old system\naud2@audit.example.jp,manual,,,\nbad,manual,,,\n';
+    const r = await t.core.suppressions.importCsv(t.accountId, Readable.from([csv]), { source: 'import:test' });
+    expect(r).toMatchObject({ import_id: expect.stringMatching(/^imp_/), total: 3, added: 2, existing: 0, rejected_count: 1 });
+    expect(await t.core.suppressions.getImport(t.accountId, r.import_id)).toMatchObject({ status: 'done', source: 'import:test', total: 3, added: 2, existing: 0, rejected_count: 1, encoding: 'utf-8' });
+    const logged = await t.db.db.selectFrom('suppression_history').select('id').where('address_key', 'like', 'aud%').execute();
+    expect(logged).toHaveLength(0);
+    const before = (await t.core.suppressions.unsubscribeStats(t.accountId)).per_day;
+    const g = await t.api('GET', '/v1/suppressions/aud1@audit.example.jp');
+    expect(g.json.entries).toMatchObject([{ reason: 'unsubscribe', scope: 'list', list_id: 'lst_aud', source: 'import:test', note: 'from the old system', import_id: r.import_id }]);
+    expect(g.json.history).toMatchObject([{ id: null, action: 'add', reason: 'unsubscribe', scope: 'list', list_id: 'lst_aud', source: 'import:test', note: 'from the old system', import_id: r.import_id, created_at: g.json.entries[0].created_at }]);
+    // The import is not a recipient unsubscribing: no webhook per imported address.
+    expect(await t.db.db.selectFrom('suppression_history').select('id').where('address_key', '=', 'aud1@audit.example.jp').execute()).toHaveLength(0);
+
+    expect((await t.api('DELETE', '/v1/suppressions', { address: 'aud1@audit.example.jp', scope: 'list', list_id: 'lst_aud', note: 'asked to be back' })).status).toBe(204);
+    const after = await t.api('GET', '/v1/suppressions/aud1@audit.example.jp');
+    expect(after.json.entries).toHaveLength(0);
+    expect(after.json.history.map((h: { action: string; note: string | null; import_id: string | null }) => [h.action, h.note, h.import_id]))
+      .toEqual([['add', 'from the old system', r.import_id], ['remove', 'asked to be back', null]]);
+    expect(after.json.history[0].created_at).toBe(g.json.entries[0].created_at);
+    // The copy of the add fans out nothing; the removal is a resubscribe as before.
+    const rows = await t.db.db.selectFrom('suppression_history').selectAll().where('address_key', '=', 'aud1@audit.example.jp').orderBy('id').execute();
+    expect(rows.map((h) => mapHistory(h as unknown as HistorySourceRow).map((e) => e.type))).toEqual([[], ['resubscribed']]);
+    // Unsubscribes per day count the imported one once, before and after its removal.
+    expect((await t.core.suppressions.unsubscribeStats(t.accountId)).per_day).toEqual(before);
+    expect(Object.values(before).some((d) => d.lst_aud === 1)).toBe(true);
+  });
+
+  it('a large import parses on its thread: exact lines, whole batches (a failed batch rolls back), audit of the failure', async () => {
+    // > 1M characters, so the parse thread takes it (INLINE_CHARS); a quoted line break early on.
+    const rows = ['email,reason,note', 'q0@thread.example.jp,manual,"two\nlines"'];
+    for (let i = 1; i < 12_000; i++) rows.push(`q${i}@thread.example.jp,manual,${'n'.repeat(80)}`);
+    rows.splice(9000, 0, 'broken@,manual,', 'q9000x@thread.example.jp,bogus,');
+    const text = rows.join('\n') + '\n';
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const r = await t.core.suppressions.importCsv(t.accountId, Readable.from([text.slice(0, 400_000), text.slice(400_000)]), { source: 'import:test' });
+    // Line numbers count the quoted line break: row index 9000 of `rows` is on line 9002.
+    expect(r).toMatchObject({ total: 12_002, added: 12_000, rejected_count: 2 });
+    expect(r.rejected.map((x) => x.line)).toEqual([9002, 9003]);
+    expect((await t.core.suppressions.importCsv(t.accountId, Readable.from([text]), { source: 'import:test' }))).toMatchObject({ added: 0, existing: 12_000 });
+
+    // A database failure in the second batch: the first batch (5,000 rows) stays, none of the second is written.
+    if (dialect === 'sqlite') {
+      await sql`create trigger boom before insert on suppressions when new.address_key = 'z7000@boom.example.jp' begin select raise(abort, 'boom'); end`.execute(t.db.db);
+    } else {
+      await sql`create function boom() returns trigger language plpgsql as $$ begin if new.address_key = 'z7000@boom.example.jp' then raise exception 'boom'; end if; return new; end $$`.execute(t.db.db);
+      await sql`create trigger boom before insert on suppressions for each row execute function boom()`.execute(t.db.db);
+    }
+    try {
+      const z = ['email'];
+      for (let i = 0; i < 12_000; i++) z.push(`z${i}@boom.example.jp`);
+      await expect(t.core.suppressions.importCsv(t.accountId, Readable.from([z.join('\n') + '\n' + ' '.repeat(1 << 20) + '\n']), { source: 'import:test' })).rejects.toThrow(/boom/);
+      const written = await t.db.db.selectFrom('suppressions').select((e) => e.fn.countAll<number>().as('n')).where('address_key', 'like', 'z%@boom.example.jp').executeTakeFirstOrThrow();
+      expect(Number(written.n)).toBe(5000);
+      const failed = await t.db.db.selectFrom('suppression_imports').selectAll().where('account_id', '=', t.accountId).where('status', '=', 'failed').where('error', 'like', '%boom%').execute();
+      expect(failed).toMatchObject([{ status: 'failed', added: 5000, error: expect.stringMatching(/boom/), finished_at: expect.any(Number) }]);
+    } finally {
+      await sql`drop trigger boom ${sql.raw(dialect === 'postgres' ? 'on suppressions' : '')}`.execute(t.db.db);
+      if (dialect === 'postgres') await sql`drop function boom()`.execute(t.db.db);
+    }
+    // A fatal CSV problem found on the thread (no address column) fails the import with its code.
+    await expect(t.core.suppressions.importCsv(t.accountId, Readable.from(['name,phone\n' + 'x,y\n'.repeat(300_000)]), { source: 'import:test' })).rejects.toMatchObject({ code: 'E_CSV' });
+  }, 120_000);
 });
