@@ -67,7 +67,7 @@ const MAX_BATCHES_WAITING = 3;
  * validated on a thread of its own while the main thread writes the previous batch (pipelined);
  * memory stays flat: only a few chunks and batches are ever in flight. The import writes one audit
  * row (suppression_imports) and tags its ledger entries with its id instead of one history row
- * per address (docs/compliance.md, "Suppression history").
+ * per address (docs/suppressions.md).
  */
 export async function importSuppressionsCsv(core: SuppressionsCore, accountId: string, input: Readable, ctx: { source: string; ip?: string; userAgent?: string }): Promise<SuppressionImportSummary> {
   const importId = await core.beginImport(accountId, ctx);

@@ -3,7 +3,7 @@ import type { Dialect } from '../db.js';
 import { nn } from '../dialect.js';
 
 /**
- * Bulk-import audit (issue 4, docs/compliance.md "Suppression history"): one `suppression_imports`
+ * Bulk-import audit (issue 4, docs/suppressions.md): one `suppression_imports`
  * row per CSV import instead of one history row per imported address. Ledger entries an import
  * wrote carry its id in `suppressions.import_id`; the history view shows them as their 'add', and a
  * removal of such an entry first copies its add into `suppression_history` (with the import id)
