@@ -6,7 +6,7 @@
  * The data is generated here; tegami's sending and the naive loop each run in a child process
  * of their own, whose peak RSS is its VmHWM (/proc/self/status: all its threads, since they share
  * one address space). The sink is a third child process.
- * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--only-tegami] [--from-src]
+ * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--lanes N] [--only-tegami] [--from-src]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -46,6 +46,7 @@ function benchConfig(dbFile: string, sinkPort: number) {
   Object.assign(config.worker, {
     // 500/50 as in earlier result files; --batch 200 --concurrency 20 are the config defaults.
     batchSize: arg('batch', 500), concurrency: arg('concurrency', 50), renderThreads: arg('threads', config.worker.renderThreads),
+    lanes: arg('lanes', config.worker.lanes),
   });
   return config;
 }
@@ -80,7 +81,8 @@ async function prepare(dbFile: string) {
 async function tegamiChild() {
   const dbFile = process.argv[process.argv.indexOf('--db') + 1];
   const [port, accountId, campaignId] = ['--port', '--account', '--campaign'].map((k) => process.argv[process.argv.indexOf(k) + 1]);
-  const app = await createApp(benchConfig(dbFile, Number(port)), ['worker'], { log: pino({ level: 'warn' }), masterKey: MASTER, startLoops: false, listen: false });
+  // The production loops (planner and `worker.lanes` sending lanes), as `tegami worker` runs them.
+  const app = await createApp(benchConfig(dbFile, Number(port)), ['worker'], { log: pino({ level: 'warn' }), masterKey: MASTER, startLoops: true, listen: false });
   const atStart = memory().now;
   // BENCH_MEM_TIMELINE=1 prints the process's memory every 2 s to stderr.
   const timeline = process.env.BENCH_MEM_TIMELINE ? setInterval(() => {
@@ -95,7 +97,8 @@ async function tegamiChild() {
   const t0 = performance.now();
   await app.core.campaigns.schedule(accountId, campaignId);
   if (timeline) process.stderr.write(`scheduled; VmHWM ${memory().peak}\n`);
-  await app.sending!.drain();
+  // Finished when the planner marks the campaign sent (every message final).
+  while ((await app.core.campaigns.get(accountId, campaignId)).status !== 'sent') await new Promise((r) => setTimeout(r, 100));
   if (timeline) process.stderr.write(`drained; VmHWM ${memory().peak}\n`);
   if (process.env.BENCH_SMAPS) {
     // The largest resident anonymous mappings (V8 spaces, malloc arenas, thread stacks) at the end.
