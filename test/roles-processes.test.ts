@@ -87,7 +87,9 @@ describe.each(DIALECTS)('roles as separate processes on %s (issue 11)', (dialect
     expect(await terminate(ws[0])).toBe(0);
     const held = await t.db.db.selectFrom('messages').select('id').where('lease_owner', '=', ws[0].owner!).execute();
     expect(held).toEqual([]);
-    const rest = await startTegami(['worker'], env);
+    // This worker serves /metrics and /healthz on a port of its own (worker.metricsPort).
+    const metricsPort = await freePort();
+    const rest = await startTegami(['worker'], { ...env, TEGAMI_WORKER_METRICS_PORT: String(metricsPort) });
     procs.push(rest);
 
     expect(await waitFor(async () => (await call('GET', `/v1/campaigns/${id}/progress`)).json.status === 'sent', 120_000, 200)).toBe(true);
@@ -99,6 +101,17 @@ describe.each(DIALECTS)('roles as separate processes on %s (issue 11)', (dialect
     const pids = new Set(events.map((e) => Number(JSON.parse(e.data!).worker.split(':')[1])));
     expect(pids.has(front.pid)).toBe(false);
     expect(pids.size).toBe(workers + 1);
+    // Its counters agree with the database: every 'sent' event written by that process.
+    const byRest = events.filter((e) => Number(JSON.parse(e.data!).worker.split(':')[1]) === rest.pid).length;
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain(`tegami_messages_total{status="sent"} ${byRest}`);
+    expect(metrics).toMatch(/tegami_worker_batches_total [1-9]/);
+    expect(metrics).toContain('tegami_worker_loop_failures{loop="worker"} 0');
+    expect(metrics).toContain('tegami_worker_loop_failures{loop="worker-2"} 0');
+    expect(await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).json()).toEqual({ status: 'ok', database: dialect });
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/v1/messages`)).status).toBe(404);
+    // The front sends nothing, so it counts nothing.
+    expect(await (await fetch(`${front.url}/metrics`)).text()).not.toMatch(/tegami_messages_total\{/);
 
     const codes = await Promise.all(procs.filter((p) => p.child.exitCode === null).map(terminate));
     expect(codes.every((c) => c === 0)).toBe(true);

@@ -16,6 +16,7 @@ import type { Resolver } from '../transport/mx.js';
 import type { PolicyProvider } from '../transport/mta-sts.js';
 import type { Transport } from '../transport/types.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from '../http/metrics.js';
 
 /** The roles a process can play. */
 export type Role = 'api' | 'smtp' | 'worker';
@@ -32,6 +33,8 @@ export interface TegamiApp {
   inboundPort?: number;
   /** The worker role (planner + sender), when this process has it. */
   sending?: SendingRole;
+  /** Port of the worker's own /metrics server (worker.metricsPort, processes without the api role). */
+  metricsPort?: number;
   /** Started background services by name (relay, webhooks, …). */
   services: Record<string, StartedService>;
   stop(): Promise<void>;
@@ -74,11 +77,13 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
   const masterKey = opts.masterKey ?? loadMasterKey(config, { create: true });
   const deps: Deps = { store, clock: opts.clock ?? systemClock, log, config, masterKey, fetch: opts.fetch };
   const core = createCore(deps);
+  // One registry per process: the HTTP front and the worker role count into the same one.
+  const metrics = createMetrics();
   const stops: Array<() => Promise<void>> = [];
   const out: TegamiApp = { deps, core, services: {}, stop: async () => {} };
   if (roles.includes('api')) {
     const { buildApp } = await import('../http/app.js');
-    const http = await buildApp(deps, core);
+    const http = await buildApp(deps, core, { metrics });
     out.http = http;
     if (opts.listen !== false) {
       out.url = await http.listen({ host: config.http.host, port: config.http.port });
@@ -108,9 +113,15 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
   }
   if (roles.includes('worker')) {
     const transport = opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy });
-    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false });
+    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false, metrics });
     // Stop sending before the HTTP server so in-flight work finishes and leases are released.
     stops.unshift(() => out.sending!.stop());
+  }
+  if (roles.includes('worker') && !roles.includes('api') && config.worker.metricsPort > 0) {
+    const { startWorkerMetrics } = await import('./worker-metrics.js');
+    const m = await startWorkerMetrics(deps, metrics, config.worker.metricsPort, config.worker.metricsHost);
+    out.metricsPort = m.port;
+    stops.push(m.close);
   }
   for (const svc of SERVICES) {
     if (!svc.roles.some((r) => roles.includes(r))) continue;

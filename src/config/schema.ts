@@ -65,6 +65,12 @@ export const ConfigSchema = Type.Object({
      * leave SMTP and the CPU idle. Each lane sends up to `concurrency` messages.
      */
     lanes: Type.Integer({ minimum: 1, maximum: 8 }),
+    /**
+     * A process with the worker role but not the api role serves `/metrics` and `/healthz` on
+     * this port (0 = off); with the api role they are on the HTTP port already.
+     */
+    metricsPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    metricsHost: Type.String(),
     pollMs: Type.Integer({ minimum: 10 }),
     /** Worker threads that render and DKIM-sign (0 = in the main thread). */
     renderThreads: Type.Integer({ minimum: 0, maximum: 64 }),

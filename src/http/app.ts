@@ -5,7 +5,7 @@ import type { Deps } from '../app/deps.js';
 import type { Core } from '../core/index.js';
 import { registerAuth, type Authenticator } from './auth.js';
 import { errorHandler } from './errors.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { ROUTES } from './routes/index.js';
 import type { App } from './types.js';
 
@@ -18,6 +18,8 @@ function trustProxyOption(v: string): boolean | string[] {
 /** Options for buildApp. */
 export interface BuildAppOptions {
   authenticators?: Authenticator[];
+  /** The process's registry (shared with the worker role in one process); a new one otherwise. */
+  metrics?: Metrics;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function buildApp(deps: Deps, core: Core, opts: BuildAppOptions = {
     routerOptions: { maxParamLength: 500 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const metrics = createMetrics();
+  const metrics = opts.metrics ?? createMetrics();
   await app.register(swagger, {
     openapi: {
       info: { title: 'tegami API', version: '1' },

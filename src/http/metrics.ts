@@ -1,4 +1,4 @@
-import client, { Counter } from 'prom-client';
+import client, { Counter, Gauge } from 'prom-client';
 
 /** One Prometheus registry per app instance (tests build many apps in one process). */
 export function createMetrics() {
@@ -9,12 +9,27 @@ export function createMetrics() {
     labelNames: ['method', 'route', 'status'], registers: [registry],
   });
   const messages = new Counter({
-    name: 'tegami_messages_total', help: 'Message outcomes by status', labelNames: ['status'], registers: [registry],
+    name: 'tegami_messages_total', help: 'Send attempts recorded by this process, by outcome (sent, deferred, bounced, failed, skipped, held)',
+    labelNames: ['status'], registers: [registry],
   });
+  const batches = new Counter({
+    name: 'tegami_worker_batches_total', help: 'Batches this process claimed and recorded', registers: [registry],
+  });
+  // Read from the running loops at scrape time (setLoopSource), never stale.
+  let loopSource: () => Array<{ loop: string; failures: number }> = () => [];
+  new Gauge({
+    name: 'tegami_worker_loop_failures', help: 'Consecutive failed ticks of a sending or planning loop (0 while healthy; a database outage shows here)',
+    labelNames: ['loop'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of loopSource()) this.set({ loop: l.loop }, l.failures);
+    },
+  });
+  const setLoopSource = (fn: typeof loopSource) => { loopSource = fn; };
   const unsubscribes = new Counter({
     name: 'tegami_unsubscribes_total', help: 'One-click and page unsubscribes', labelNames: ['via'], registers: [registry],
   });
-  return { registry, httpRequests, messages, unsubscribes };
+  return { registry, httpRequests, messages, batches, setLoopSource, unsubscribes };
 }
 
 /** The metrics of one app. */

@@ -7,6 +7,10 @@ import { createMessageBuilder } from './message-builder.js';
 import { createPlanner } from './planner.js';
 import { startLoop, type Runner } from './runner.js';
 import { createWorker, type Worker } from './worker.js';
+import type { Metrics } from '../http/metrics.js';
+
+/** A runner with its loop name (metrics); the getter keeps `failures` live. */
+const named = (name: string, r: Runner): Runner & { name: string } => Object.defineProperty(r, 'name', { value: name, enumerable: true }) as Runner & { name: string };
 
 /** The worker role: the campaign planner loop and the sending loop of one process. */
 export interface SendingRole {
@@ -19,24 +23,32 @@ export interface SendingRole {
 }
 
 /** Builds the planner and worker; `start` also runs their loops in the background. */
-export function createSendingRole(deps: Deps, collab: SendCollaborators, transport: Transport, opts: { start?: boolean } = {}): SendingRole {
+export function createSendingRole(deps: Deps, collab: SendCollaborators, transport: Transport, opts: { start?: boolean; metrics?: Metrics } = {}): SendingRole {
   const owner = `${hostname()}:${process.pid}:${newId()}`;
   const builder = createMessageBuilder(deps, collab);
-  const worker = createWorker(deps, collab, builder, transport, owner);
+  const m = opts.metrics;
+  const worker = createWorker(deps, collab, builder, transport, owner, m ? (records) => {
+    m.batches.inc();
+    const by = new Map<string, number>();
+    for (const r of records) by.set(r.status, (by.get(r.status) ?? 0) + 1);
+    for (const [status, n] of by) m.messages.inc({ status }, n);
+  } : undefined);
   const planner = createPlanner(deps, collab, owner);
-  const runners: Runner[] = [];
+  const runners: Array<Runner & { name: string }> = [];
+  m?.setLoopSource(() => runners.map((r) => ({ loop: r.name, failures: r.failures })));
   const log = deps.log.child({ component: 'send', owner });
   if (opts.start !== false) {
     const pollMs = deps.config.worker.pollMs;
-    runners.push(startLoop('planner', async () => {
+    runners.push(named('planner', startLoop('planner', async () => {
       const did = await planner.tick();
       await planner.finishCampaigns();
       return did;
-    }, { pollMs, log }));
+    }, { pollMs, log })));
     // Lanes: the same tick run as independent loops, so one batch's claim and bookkeeping overlap
     // another's transmission (config worker.lanes). Each claims its own rows under the lease.
     for (let lane = 1; lane <= deps.config.worker.lanes; lane++) {
-      runners.push(startLoop(lane === 1 ? 'worker' : `worker-${lane}`, async () => (await worker.tick()) > 0, { pollMs, log }));
+      const name = lane === 1 ? 'worker' : `worker-${lane}`;
+      runners.push(named(name, startLoop(name, async () => (await worker.tick()) > 0, { pollMs, log })));
     }
   }
   return {

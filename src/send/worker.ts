@@ -22,7 +22,9 @@ export interface WorkerStats {
  * the suppression ledger for the batch immediately before transmitting, renders and signs,
  * transmits, and records every attempt as an event in one transaction per batch.
  */
-export function createWorker(deps: Deps, collab: SendCollaborators, builder: MessageBuilder, transport: Transport, owner: string) {
+export function createWorker(deps: Deps, collab: SendCollaborators, builder: MessageBuilder, transport: Transport, owner: string,
+  /** Told every recorded batch (metrics). */
+  onRecorded: (records: AttemptRecord[]) => void = () => {}) {
   const repo = messagesRepo(deps.store);
   const { batchSize, leaseSeconds, concurrency, retryHours } = deps.config.worker;
   const stats: WorkerStats = { claimed: 0, sent: 0, deferred: 0, failed: 0, skipped: 0 };
@@ -157,6 +159,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
         records.push(rec);
       });
       await recordWithRetry(now, records);
+      onRecorded(records);
       await collab.guard.recorded(claimed, records, now);
       for (const r of records) if (r.status !== 'held') stats[r.status === 'bounced' ? 'failed' : r.status]++;
       await afterAttempts(toSend, results);
