@@ -18,12 +18,15 @@ export interface SuppressionEntryInput {
 /** Request evidence recorded with an entry when the entry itself has none. */
 export interface PrepareContext { ip?: string; userAgent?: string }
 
+function bad(code: ErrorCode, reason: string) {
+  return { ok: false as const, code, reason };
+}
+
 /**
  * Validates one entry into a ledger row (canonical key), or says why not (the CSV import reports
  * it per row). Pure: the CSV import's parse thread runs it too.
  */
 export function prepareEntry(e: SuppressionEntryInput, ctx?: PrepareContext): { ok: true; row: NewEntry } | { ok: false; code: ErrorCode; reason: string } {
-  const bad = (code: ErrorCode, reason: string) => ({ ok: false as const, code, reason });
   if (!REASONS.includes(e.reason as SuppressionReason)) return bad('E_VALIDATION', `reason must be one of ${REASONS.join(', ')}`);
   if (e.scope !== 'account' && e.scope !== 'list') return bad('E_VALIDATION', 'scope must be account or list');
   if (e.scope === 'list' && !e.listId) return bad('E_VALIDATION', 'a list-scope entry needs list_id');

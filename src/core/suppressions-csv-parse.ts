@@ -12,7 +12,8 @@ export interface ParseSummary { total: number; rejected_count: number; rejected:
 
 /**
  * The parse half of the suppression CSV import: csv-parse, header, validation and canonical keys
- * (prepareEntry), and batches of IMPORT_BATCH rows handed out as one JSON text each (the form the
+ * (prepareEntry), and batches of IMPORT_BATCH rows handed out as one JSON text each (arrays of
+ * [key, scope, list_id, reason, note]: the form the
  * store's set-based insert takes, and a cheap copy between threads). Runs on the import's parse
  * thread, or inline for a small input. A fatal CSV error or a missing address column is thrown
  * (as TegamiError E_CSV) from write/end; a bad row is counted and reported with its line.
@@ -47,11 +48,11 @@ export class SuppressionCsvParser {
       }
       const cols = this.cols;
       this.summary.total++;
-      const at = (i: number) => (i >= 0 ? (rec[i] ?? '').trim() : '');
-      const r = prepareEntry({ address: at(cols.addr), scope: (at(cols.scope) || 'account') as 'account', listId: at(cols.list) || undefined, reason: at(cols.reason) || 'manual', note: at(cols.note) || undefined });
+      const r = prepareEntry({ address: field(rec, cols.addr), scope: (field(rec, cols.scope) || 'account') as 'account', listId: field(rec, cols.list) || undefined, reason: field(rec, cols.reason) || 'manual', note: field(rec, cols.note) || undefined });
       if (!r.ok) return this.reject(this.parser.info.lines, r.reason);
-      // Only what the ledger row needs: no request evidence for imported entries.
-      this.rows.push({ k: r.row.k, s: r.row.s, l: r.row.l, r: r.row.r, n: r.row.n });
+      // Only what the ledger row needs (no request evidence for imported entries), as a
+      // positional array: [key, scope, list_id, reason, note] (suppressions-repo importEntries).
+      this.rows.push([r.row.k, r.row.s, r.row.l, r.row.r, r.row.n]);
       if (this.rows.length >= IMPORT_BATCH) this.flush();
     } catch (e) {
       this.failed ??= e;
@@ -86,6 +87,11 @@ export class SuppressionCsvParser {
     this.flush();
     return this.summary;
   }
+}
+
+// Module-level, not a closure per record: the hot loop allocates nothing it does not keep.
+function field(rec: string[], i: number): string {
+  return i >= 0 ? (rec[i] ?? '').trim() : '';
 }
 
 /** Column positions from the header row; the address column is required. */

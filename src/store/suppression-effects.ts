@@ -70,13 +70,13 @@ const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
 /**
  * SQLite, inside the caller's raw transaction (the CSV import's batches): skips the pending
  * messages that the entries this import added block, with an event each (R-UNSUB-9). `json` is the
- * batch's rows ({k, ...}); the probe is one indexed lookup per row, and only when it finds pending
+ * batch's rows ([key, ...]); the probe is one indexed lookup per row, and only when it finds pending
  * mail are the import's entries for those keys read, so a batch without pending mail costs one
  * statement. Same effect as skipPendingFor over the inserted rows.
  */
 export function skipPendingForImportSqlite(sq: Database.Database, accountId: string, importId: string, json: string, now: number): number {
   const pending = stmt(sq, `select distinct m.id, m.campaign_id, m.rcpt_key, m.category, m.list_id
-    from json_each(?) j join messages m on m.account_id = ? and m.rcpt_key = j.value->>'k' where m.status in (${PENDING_SQL})`)
+    from json_each(?) j join messages m on m.account_id = ? and m.rcpt_key = j.value->>0 where m.status in (${PENDING_SQL})`)
     .all(json, accountId) as Array<{ id: number; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }>;
   if (!pending.length) return 0;
   const keys = [...new Set(pending.map((m) => m.rcpt_key))];

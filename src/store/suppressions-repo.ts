@@ -73,7 +73,8 @@ export function suppressionsRepo(store: Db) {
       return out;
     },
     /**
-     * One batch of a bulk import (rows as JSON, already validated and canonical) in one
+     * One batch of a bulk import (rows as JSON arrays [key, scope, list_id, reason, note], already
+     * validated and canonical) in one
      * transaction: the ledger rows carry the import's id and get no history row each (the import
      * has one audit row; migration 008), and the pending mail the new entries block is skipped.
      * Returns how many entries were new.
@@ -82,7 +83,7 @@ export function suppressionsRepo(store: Db) {
       if (dialect !== 'postgres') {
         return sqliteTransaction(store, (sq) => {
           const r = stmt(sq, `insert into suppressions (account_id, address_key, scope, list_id, reason, source, note, ip, user_agent, created_at, import_id)
-            select ?, j.value->>'k', j.value->>'s', j.value->>'l', j.value->>'r', ?, j.value->>'n', null, null, ?, ? from json_each(?) j where true on conflict do nothing`)
+            select ?, j.value->>0, j.value->>1, j.value->>2, j.value->>3, ?, j.value->>4, null, null, ?, ? from json_each(?) j where true on conflict do nothing`)
             .run(accountId, source, now, importId, json);
           if (r.changes) skipPendingForImportSqlite(sq, accountId, importId, json, now);
           return r.changes;
@@ -90,8 +91,8 @@ export function suppressionsRepo(store: Db) {
       }
       return db.transaction().execute(async (tx) => {
         const added = (await sql<AddedEntry>`insert into suppressions (account_id, address_key, scope, list_id, reason, source, note, ip, user_agent, created_at, import_id)
-          select ${accountId}, x.k, x.s, x.l, x.r, ${source}, x.n, null, null, ${now}, ${importId}
-          from jsonb_to_recordset(${json}::jsonb) as x(k text, s text, l text, r text, n text)
+          select ${accountId}, x->>0, x->>1, x->>2, x->>3, ${source}, x->>4, null, null, ${now}, ${importId}
+          from jsonb_array_elements(${json}::jsonb) as x
           on conflict do nothing returning address_key, scope, list_id, reason`.execute(tx)).rows;
         await skipPendingFor({ db: tx, dialect, close: async () => {} }, accountId, added, now);
         return added.length;
