@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlanner } from '../src/send/planner.js';
 import { messagesRepo } from '../src/store/messages-repo.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
@@ -53,6 +54,23 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     expect(await captured()).toContain('lease@example.net');
     const m = await t.api('GET', `/v1/messages/${r.json.messages[0].id}`);
     expect(m.json.status).toBe('sent');
+  });
+
+  it('a stopping planner hands a large campaign over after the page in progress, not after the lease', async () => {
+    const big = await seedList(t.db.db, t.accountId, 'Big', Array.from({ length: 2500 }, (_, i) => `big${i}@example.org`));
+    const c = await t.api('POST', '/v1/campaigns', { name: 'Big', list_ids: [big.id], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    let pages = 0;
+    const stopping = createPlanner(t.deps, t.core.collab, 'stopping-planner', () => ++pages >= 1);
+    expect(await stopping.tick()).toBe(true);
+    const row = await t.db.db.selectFrom('campaigns').selectAll().where('id', '=', c.json.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'planning', lease_owner: null, lease_until: null, plan_cursor: expect.stringMatching(/^\d+$/) });
+    expect(Number(row.planned)).toBe(1000);
+    // Another planner continues from the cursor at once (no clock advance), each recipient once.
+    await t.sending!.drain();
+    expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ status: 'sent', planned: 2500, sent: 2500 });
+    const rcpts = (await t.db.db.selectFrom('messages').select('rcpt').where('campaign_id', '=', c.json.id).execute()).map((m) => m.rcpt);
+    expect(new Set(rcpts).size).toBe(2500);
   });
 
   it('filters the send log by campaign, recipient and status', async () => {

@@ -12,7 +12,9 @@ const PAGE = 1000;
  * one message row per recipient. The unique (campaign, recipient) key and the cursor saved in
  * the same transaction make a crash mid-plan safe: a recipient is planned at most once.
  */
-export function createPlanner(deps: Deps, collab: SendCollaborators, owner: string) {
+export function createPlanner(deps: Deps, collab: SendCollaborators, owner: string,
+  /** True once the process is stopping (SIGTERM): planning stops after the page in progress. */
+  stopping: () => boolean = () => false) {
   const campaigns = campaignsRepo(deps.store);
   const leaseMs = deps.config.worker.leaseSeconds * 1000;
 
@@ -83,6 +85,13 @@ export function createPlanner(deps: Deps, collab: SendCollaborators, owner: stri
         const r = await planPage(c, listIds, domain);
         if (r === 'done') log.info({ planned: c.planned }, 'campaign planned');
         if (r !== 'more') return true;
+        // A very large campaign must not hold up a graceful stop: hand the rest to another
+        // planner now instead of after the lease (each page is committed with its cursor).
+        if (stopping()) {
+          await campaigns.releasePlanning(c.id, owner);
+          log.info({ planned: c.planned, cursor: c.plan_cursor }, 'stopping: planning handed over');
+          return true;
+        }
       }
     },
     /** Marks running campaigns whose messages are all final as sent. */

@@ -33,7 +33,8 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
     for (const r of records) by.set(r.status, (by.get(r.status) ?? 0) + 1);
     for (const [status, n] of by) m.messages.inc({ status }, n);
   } : undefined);
-  const planner = createPlanner(deps, collab, owner);
+  let stopping = false;
+  const planner = createPlanner(deps, collab, owner, () => stopping);
   const runners: Array<Runner & { name: string }> = [];
   m?.setLoopSource(() => runners.map((r) => ({ loop: r.name, failures: r.failures })));
   const log = deps.log.child({ component: 'send', owner });
@@ -62,6 +63,7 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
       }
     },
     async stop() {
+      stopping = true;
       // Finish the batch in flight, then give back any lease still held (SIGTERM).
       for (const r of runners) await r.stop();
       try {

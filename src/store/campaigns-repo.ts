@@ -50,6 +50,10 @@ export function campaignsRepo(store: Db) {
         .set({ status: 'planning', lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
         .where('id', 'in', sub).returningAll().executeTakeFirst();
     },
+    /** Gives the planning lease back (a stopping process): any planner may continue at once from the cursor. */
+    releasePlanning: (id: string, owner: string) =>
+      db.updateTable('campaigns').set({ lease_owner: null, lease_until: null }).where('id', '=', id)
+        .where('lease_owner', '=', owner).where('status', '=', 'planning').execute(),
     /** Extends the planning lease; false when another process took it over. */
     async renewLease(id: string, owner: string, until: number): Promise<boolean> {
       const r = await db.updateTable('campaigns').set({ lease_until: until }).where('id', '=', id)
