@@ -8,6 +8,15 @@ export function nextAttemptDelayMs(attempt: number): number {
   return minutes * 60_000;
 }
 
+/**
+ * Retry delay after a local error (the message could not be built or handed to the transport:
+ * typically a database blip): nobody else was asked, so no receiver's backoff applies; try again
+ * soon (30 s per attempt, at most 10 minutes) instead of waiting out the 4xx schedule.
+ */
+export function localRetryDelayMs(attempt: number): number {
+  return Math.min(10 * 60_000, 30_000 * Math.max(1, attempt));
+}
+
 /** True when a message first queued at `createdAt` has been retried long enough. */
 export function retriesExhausted(createdAt: number, now: number, retryHours: number): boolean {
   return now - createdAt >= retryHours * 3_600_000;

@@ -3,7 +3,7 @@ import { isTegamiError } from '../domain/errors.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
 import { messagesRepo, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
-import { nextAttemptDelayMs, retriesExhausted } from './backoff.js';
+import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
 import type { MessageBuilder } from './message-builder.js';
 import { runPool } from './pool.js';
 import type { BounceOutcome } from '../core/bounces.js';
@@ -66,7 +66,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       if (retriesExhausted(row.created_at, now, retryHours)) {
         return { id: row.id, status: 'failed', reason: 'retries_exhausted', lastReply: res.reply, event: ev('failed', { reason: 'retries_exhausted' }) };
       }
-      const next = now + nextAttemptDelayMs(attempt);
+      const next = now + (res.classification.ruleId === 'local-error' ? localRetryDelayMs(attempt) : nextAttemptDelayMs(attempt));
       return { id: row.id, status: 'deferred', reason: res.classification.class, lastReply: res.reply, nextAttemptAt: next, event: ev('deferred', { next_attempt_at: next }) };
     }
     // 5xx is final (R-BNC-1); address-class codes are bounces, the rest failures.
@@ -122,9 +122,12 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       try {
         return await repo.recordAttempts(owner, now, records);
       } catch (err) {
-        if (Date.now() + delay > deadline) throw err;
-        deps.log.warn({ err, owner, records: records.length, retryInMs: delay }, 'recording a sent batch failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        // Keep trying up to the deadline itself (a last, shorter wait rather than giving up early):
+        // a database restart of a few seconds must not cost a re-send of every batch in flight.
+        const wait = Math.min(delay, deadline - Date.now());
+        if (wait <= 0) throw err;
+        deps.log.warn({ err, owner, records: records.length, retryInMs: wait }, 'recording a sent batch failed; retrying');
+        await new Promise((r) => setTimeout(r, wait));
       }
     }
   }
