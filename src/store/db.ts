@@ -53,7 +53,10 @@ export function openDb(opts: OpenOptions): Db {
     // commit that crosses 1,000 WAL pages copies them into the database file and fsyncs it on
     // the event loop (milliseconds, the one-click POST's p99, issue 4). If the thread dies, the
     // main connection checkpoints automatically again, so the WAL never grows without bound.
+    // Under sustained writes the thread bounds the WAL itself (RESTART past 4,096 frames).
     sqlite.pragma('wal_autocheckpoint = 0');
+    // After a reset the WAL file is cut back to this size (a burst of writes does not keep its disk space).
+    sqlite.pragma('journal_size_limit = 67108864');
     const fallback = () => { if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000'); };
     const cp = startCheckpointer(file, { onExit: fallback });
     cp.ready.catch(fallback);

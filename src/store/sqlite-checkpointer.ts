@@ -7,16 +7,27 @@ const require = createRequire(import.meta.url);
  * The thread's code, plain CommonJS evaluated in the worker: threads do not inherit tsx's loader,
  * and this is small enough not to need it. It opens its own connection to the same file and runs
  * PASSIVE checkpoints (they never block the main connection's readers or writer) every
- * `intervalMs`, so the checkpoint's page copies and fsync happen off the event loop. It answers every `{ op: 'checkpoint' }` message with the pragma's result (tests, close).
+ * `intervalMs`, so the checkpoint's page copies and fsync happen off the event loop; when the WAL
+ * holds more than `restartFrames` frames it finishes with a RESTART checkpoint (see below), which
+ * bounds the WAL under sustained writes. It answers every `{ op: 'checkpoint' }` message with the pragma's result (tests, close).
  */
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 0');
-const stmt = db.prepare('pragma wal_checkpoint(PASSIVE)');
+// PASSIVE never waits; RESTART waits up to this long for the writer's transaction to end.
+db.pragma('busy_timeout = 2000');
+const passive = db.prepare('pragma wal_checkpoint(PASSIVE)');
+const restart = db.prepare('pragma wal_checkpoint(RESTART)');
 function run() {
-  try { return stmt.get(); } catch (e) { return { busy: 1, log: -1, checkpointed: -1, error: String(e && e.message) }; }
+  try {
+    const r = passive.get();
+    // Under sustained writes a PASSIVE checkpoint never catches up with the writer, and the WAL
+    // is reset only once every frame is copied: past restartFrames, copy the few frames left
+    // while briefly holding writers off, so the next transaction starts the WAL from the top.
+    if (r.log > workerData.restartFrames) return restart.get();
+    return r;
+  } catch (e) { return { busy: 1, log: -1, checkpointed: -1, error: String(e && e.message) }; }
 }
 // A PASSIVE checkpoint with nothing new to copy costs a look at the WAL index and no I/O.
 const timer = setInterval(run, workerData.intervalMs);
@@ -46,10 +57,10 @@ export interface Checkpointer {
  * database file). `onExit` is called if the thread dies unexpectedly, so the caller can fall back
  * to automatic checkpoints on the main connection (the WAL must never grow without bound).
  */
-export function startCheckpointer(file: string, opts: { intervalMs?: number; onExit?: (err: unknown) => void } = {}): Checkpointer {
+export function startCheckpointer(file: string, opts: { intervalMs?: number; restartFrames?: number; onExit?: (err: unknown) => void } = {}): Checkpointer {
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { file, module: require.resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? 200 },
+    workerData: { file, module: require.resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? 100, restartFrames: opts.restartFrames ?? 4096 },
     resourceLimits: { maxYoungGenerationSizeMb: 2 },
   });
   worker.unref();
