@@ -97,7 +97,8 @@ function Results({ filter, listName, onSelect }: { filter: Filter; listName: (id
 interface HistoryData {
   address_key: string;
   entries: Entry[];
-  history: Array<{ id: number; action: string; scope: string; list_id: string; reason: string | null; source: string; note: string | null; created_at: number }>;
+  // An imported entry's add has no history row of its own (id null, import_id set; docs/suppressions.md).
+  history: Array<{ id: number | null; import_id?: string | null; action: string; scope: string; list_id: string; reason: string | null; source: string; note: string | null; created_at: number }>;
 }
 
 function History({ address, listName, canWrite, onChanged, onClose }: { address: string; listName: (id: string) => string; canWrite: boolean; onChanged: () => void; onClose: () => void }) {
@@ -148,8 +149,8 @@ function History({ address, listName, canWrite, onChanged, onClose }: { address:
               {bounces.data.bounces.length > 0 && <> · <Link to={`/bounces?address=${encodeURIComponent(address)}`}>{t('sup.bounceLog', { n: bounces.data.bounces.length })}</Link></>}</p>
           )}
           <h3>{t('sup.timeline')}</h3>
-          <ol className="timeline">{d.history.map((h) => (
-            <li key={h.id}><time>{date(h.created_at)}</time> <b>{t(`sup.action.${h.action}`)}</b> {h.scope === 'list' ? `${t('scope.list')}: ${listName(h.list_id)}` : t('scope.account')}
+          <ol className="timeline">{d.history.map((h, i) => (
+            <li key={h.id ?? `import-${h.import_id ?? ''}-${h.scope}-${h.list_id}-${i}`}><time>{date(h.created_at)}</time> <b>{t(`sup.action.${h.action}`)}</b> {h.scope === 'list' ? `${t('scope.list')}: ${listName(h.list_id)}` : t('scope.account')}
               {h.reason ? ` — ${t(`reason.${h.reason}`)}` : ''} · {h.source}{h.note ? ` · “${h.note}”` : ''}</li>
           ))}</ol>
         </>
