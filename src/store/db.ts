@@ -53,8 +53,13 @@ export function openDb(opts: OpenOptions): Db {
     // commit that crosses 1,000 WAL pages copies them into the database file and fsyncs it on
     // the event loop (milliseconds, the one-click POST's p99, issue 4). If the thread dies, the
     // main connection checkpoints automatically again, so the WAL never grows without bound.
-    // Under sustained writes the thread bounds the WAL itself (RESTART past 4,096 frames).
-    sqlite.pragma('wal_autocheckpoint = 0');
+    // Under sustained writes (a bulk import) the thread's PASSIVE checkpoints never catch up with
+    // the writer and the WAL is reset only after a checkpoint that copied every frame: past
+    // 4,096 pages (16 MB) the main connection checkpoints after its commit, in its own thread,
+    // where no other writer runs, so the WAL starts from the top again. Normal traffic never
+    // reaches that size between two rounds of the thread, so the event loop does not checkpoint.
+    // (Not RESTART on the thread: it holds writers off and fails their transactions, see there.)
+    sqlite.pragma('wal_autocheckpoint = 4096');
     // After a reset the WAL file is cut back to this size (a burst of writes does not keep its disk space).
     sqlite.pragma('journal_size_limit = 67108864');
     const fallback = () => { if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000'); };

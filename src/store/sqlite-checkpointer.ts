@@ -7,27 +7,20 @@ const require = createRequire(import.meta.url);
  * The thread's code, plain CommonJS evaluated in the worker: threads do not inherit tsx's loader,
  * and this is small enough not to need it. It opens its own connection to the same file and runs
  * PASSIVE checkpoints (they never block the main connection's readers or writer) every
- * `intervalMs`, so the checkpoint's page copies and fsync happen off the event loop; when the WAL
- * holds more than `restartFrames` frames it finishes with a RESTART checkpoint (see below), which
- * bounds the WAL under sustained writes. It answers every `{ op: 'checkpoint' }` message with the pragma's result (tests, close).
+ * `intervalMs`, so the checkpoint's page copies and fsync happen off the event loop. It never
+ * runs a RESTART or TRUNCATE checkpoint: those hold the writer lock while they wait, and a main
+ * connection transaction that read first and then writes gets SQLITE_BUSY at once ("database is
+ * locked"). Under sustained writes the main connection bounds the WAL itself (db.ts). It answers every `{ op: 'checkpoint' }` message with the pragma's result (tests, close).
  */
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
-// PASSIVE never waits; RESTART waits up to this long for the writer's transaction to end.
-db.pragma('busy_timeout = 2000');
+// PASSIVE never waits for (or holds off) the main connection's readers and writer.
+db.pragma('busy_timeout = 0');
 const passive = db.prepare('pragma wal_checkpoint(PASSIVE)');
-const restart = db.prepare('pragma wal_checkpoint(RESTART)');
 function run() {
-  try {
-    const r = passive.get();
-    // Under sustained writes a PASSIVE checkpoint never catches up with the writer, and the WAL
-    // is reset only once every frame is copied: past restartFrames, copy the few frames left
-    // while briefly holding writers off, so the next transaction starts the WAL from the top.
-    if (r.log > workerData.restartFrames) return restart.get();
-    return r;
-  } catch (e) { return { busy: 1, log: -1, checkpointed: -1, error: String(e && e.message) }; }
+  try { return passive.get(); } catch (e) { return { busy: 1, log: -1, checkpointed: -1, error: String(e && e.message) }; }
 }
 // A PASSIVE checkpoint with nothing new to copy costs a look at the WAL index and no I/O.
 const timer = setInterval(run, workerData.intervalMs);
@@ -52,15 +45,15 @@ export interface Checkpointer {
 }
 
 /**
- * Starts a WAL checkpointer for the SQLite file on a thread of its own (the main connection runs
- * with `wal_autocheckpoint = 0`, so a commit on the event loop never copies pages or fsyncs the
- * database file). `onExit` is called if the thread dies unexpectedly, so the caller can fall back
+ * Starts a WAL checkpointer for the SQLite file on a thread of its own (the main connection
+ * checkpoints only past 4,096 WAL pages, so under normal traffic a commit on the event loop never
+ * copies pages or fsyncs the database file). `onExit` is called if the thread dies unexpectedly, so the caller can fall back
  * to automatic checkpoints on the main connection (the WAL must never grow without bound).
  */
-export function startCheckpointer(file: string, opts: { intervalMs?: number; restartFrames?: number; onExit?: (err: unknown) => void } = {}): Checkpointer {
+export function startCheckpointer(file: string, opts: { intervalMs?: number; onExit?: (err: unknown) => void } = {}): Checkpointer {
   const worker = new Worker(THREAD, {
     eval: true,
-    workerData: { file, module: require.resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? 100, restartFrames: opts.restartFrames ?? 4096 },
+    workerData: { file, module: require.resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? 100 },
     resourceLimits: { maxYoungGenerationSizeMb: 2 },
   });
   worker.unref();
