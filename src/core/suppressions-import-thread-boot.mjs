@@ -1,13 +1,4 @@
-// Boots a suppression-import parse thread: threads do not inherit the TypeScript loader, so
-// register it here. From the compiled dist/ the .js module sits beside this file and needs no loader.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Boots a suppression-import parse thread (see src/app/thread-boot.mjs).
+import { bootThread } from '../app/thread-boot.mjs';
 
-const compiled = new URL('./suppressions-import-thread.js', import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
-  await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('./suppressions-import-thread.ts');
-}
+await bootThread(import.meta.url, 'suppressions-import-thread');

@@ -1,13 +1,4 @@
-// Boots an XML parse thread: threads do not inherit the TypeScript loader, so register it here.
-// From the compiled dist/ the .js module sits beside this file and needs no loader.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Boots an XML parse thread (see src/app/thread-boot.mjs).
+import { bootThread } from '../app/thread-boot.mjs';
 
-const compiled = new URL('./xml-thread.js', import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
-  await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('./xml-thread.ts');
-}
+await bootThread(import.meta.url, 'xml-thread');

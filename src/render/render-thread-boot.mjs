@@ -1,13 +1,4 @@
-// Boots a render worker thread: threads do not inherit the TypeScript loader, so register it here.
-// From the compiled dist/ the .js module sits beside this file and needs no loader.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Boots a render worker thread (see src/app/thread-boot.mjs).
+import { bootThread } from '../app/thread-boot.mjs';
 
-const compiled = new URL('./render-thread.js', import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
-  await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('./render-thread.ts');
-}
+await bootThread(import.meta.url, 'render-thread');
