@@ -4,10 +4,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-function newest(dir) {
+/** The newest modification time (ms) of any file under `dir`, skipping directories named `skip`. */
+export function newestMtime(dir, skip) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) { if (e.name !== 'console') t = Math.max(t, newest(join(dir, e.name))); } else t = Math.max(t, statSync(join(dir, e.name)).mtimeMs);
+    const p = join(dir, e.name);
+    if (e.isDirectory()) { if (e.name !== skip) t = Math.max(t, newestMtime(p, skip)); } else t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
@@ -18,5 +20,5 @@ export function runFrom(root) {
   if (forced === 'src' || forced === 'dist') return forced;
   const stamp = join(root, 'dist/BUILD-STAMP');
   if (!existsSync(stamp) || !existsSync(join(root, 'dist/src/cli/main.js'))) return 'src';
-  return statSync(stamp).mtimeMs >= newest(join(root, 'src')) ? 'dist' : 'src';
+  return statSync(stamp).mtimeMs >= newestMtime(join(root, 'src'), 'console') ? 'dist' : 'src';
 }

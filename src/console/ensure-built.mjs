@@ -1,23 +1,15 @@
 // Builds the console when dist/console is missing or older than its sources (run by `npm start`
 // through prestart, and by the browser tests). `--force` always builds.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newestMtime } from '../app/run-from.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const index = fileURLToPath(new URL('../../dist/console/index.html', import.meta.url));
 
-function newest(dir) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 export function isStale() {
-  return !existsSync(index) || statSync(index).mtimeMs < newest(here);
+  return !existsSync(index) || statSync(index).mtimeMs < newestMtime(here);
 }
 
 export async function ensureBuilt(force = false) {
