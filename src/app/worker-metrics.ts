@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
-import { sql } from 'kysely';
 import type { Metrics } from '../http/metrics.js';
 import type { Deps } from './deps.js';
+import { health } from './health.js';
 
 /**
  * `/metrics` (Prometheus text) and `/healthz` for a process without the api role, on
@@ -21,10 +21,8 @@ export async function startWorkerMetrics(deps: Deps, metrics: Metrics, port: num
       return;
     }
     if (path === '/healthz') {
-      let ok = true;
-      try { await sql`select 1`.execute(deps.store.db); } catch { ok = false; }
-      const body = JSON.stringify(ok ? { status: 'ok', database: deps.store.dialect } : { status: 'unavailable' });
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : body);
+      const h = await health(deps);
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(h.body));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');

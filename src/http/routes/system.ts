@@ -1,15 +1,11 @@
-import { sql } from 'kysely';
+import { health } from '../../app/health.js';
 import type { RouteModule } from '../types.js';
 
 /** /healthz, /metrics and the OpenAPI document. */
 export const systemRoutes: RouteModule = (app, { deps, metrics }) => {
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
-    try {
-      await sql`select 1`.execute(deps.store.db);
-      return { status: 'ok', database: deps.store.dialect };
-    } catch {
-      return reply.status(503).send({ status: 'unavailable' });
-    }
+    const h = await health(deps);
+    return reply.status(h.ok ? 200 : 503).send(h.body);
   });
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
