@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 
 /** A loop that runs `tick` until stopped; busy ticks run back to back, idle ones wait `pollMs`. */
 export interface Runner {
+  /** The loop's name (logs, the tegami_worker_loop_failures metric). */
+  readonly name: string;
   stop(): Promise<void>;
   /** Consecutive failed ticks (0 while healthy); a database outage shows here. */
   readonly failures: number;
@@ -58,6 +60,7 @@ export function startLoop(name: string, tick: () => Promise<boolean>, opts: Loop
     }
   })();
   return {
+    name,
     get failures() { return failures; },
     async stop() {
       stopped = true;

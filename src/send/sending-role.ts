@@ -9,8 +9,6 @@ import { startLoop, type Runner } from './runner.js';
 import { createWorker, type Worker } from './worker.js';
 import type { Metrics } from '../http/metrics.js';
 
-/** A runner with its loop name (metrics); the getter keeps `failures` live. */
-const named = (name: string, r: Runner): Runner & { name: string } => Object.defineProperty(r, 'name', { value: name, enumerable: true }) as Runner & { name: string };
 
 /** The worker role: the campaign planner loop and the sending loop of one process. */
 export interface SendingRole {
@@ -35,21 +33,21 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
   } : undefined);
   let stopping = false;
   const planner = createPlanner(deps, collab, owner, () => stopping);
-  const runners: Array<Runner & { name: string }> = [];
+  const runners: Runner[] = [];
   m?.setLoopSource(() => runners.map((r) => ({ loop: r.name, failures: r.failures })));
   const log = deps.log.child({ component: 'send', owner });
   if (opts.start !== false) {
     const pollMs = deps.config.worker.pollMs;
-    runners.push(named('planner', startLoop('planner', async () => {
+    runners.push(startLoop('planner', async () => {
       const did = await planner.tick();
       await planner.finishCampaigns();
       return did;
-    }, { pollMs, log })));
+    }, { pollMs, log }));
     // Lanes: the same tick run as independent loops, so one batch's claim and bookkeeping overlap
     // another's transmission (config worker.lanes). Each claims its own rows under the lease.
     for (let lane = 1; lane <= deps.config.worker.lanes; lane++) {
       const name = lane === 1 ? 'worker' : `worker-${lane}`;
-      runners.push(named(name, startLoop(name, async () => (await worker.tick()) > 0, { pollMs, log })));
+      runners.push(startLoop(name, async () => (await worker.tick()) > 0, { pollMs, log }));
     }
   }
   return {
