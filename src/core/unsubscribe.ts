@@ -5,6 +5,9 @@ import { oneClickSqlite, unsubscribeRepo } from '../store/unsubscribe-repo.js';
 import type { NewEntry } from '../store/suppressions-repo.js';
 import type { ChangeContext, SuppressionsCore } from './suppressions.js';
 
+/** Who asked (evidence), from where, and whether the caller needs the account and list names. */
+type UnsubscribeContext = Omit<ChangeContext, 'source'> & { source?: string; names?: boolean };
+
 /** What a valid token points at. */
 export interface UnsubscribeTarget {
   accountId: string;
@@ -27,7 +30,11 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
   /** Resolves a token; `names` adds the account and list names the pages show (not needed by POST). */
   async function resolve(token: string, names = true): Promise<UnsubscribeTarget | null> {
     const p = verifyUnsubscribeToken(keys, token);
-    if (!p) return null;
+    return p ? resolvePayload(p, names) : null;
+  }
+
+  /** Resolves a verified payload (from a URL token, or the short mailto form's message row). */
+  async function resolvePayload(p: UnsubscribePayload, names = true): Promise<UnsubscribeTarget | null> {
     const account = names ? await repo.account(p.accountId) : { name: '' };
     if (!account) return null;
     let address: string;
@@ -106,13 +113,17 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
      * Concurrent requests share one transaction (group commit); each answers after its commit.
      * Idempotent.
      */
-    async unsubscribe(token: string, ctx: Omit<ChangeContext, 'source'> & { source?: string; names?: boolean }): Promise<UnsubscribeTarget | null> {
+    async unsubscribe(token: string, ctx: UnsubscribeContext): Promise<UnsubscribeTarget | null> {
       const p = verifyUnsubscribeToken(keys, token);
-      if (!p) return null;
+      return p ? this.unsubscribePayload(p, ctx) : null;
+    },
+    /** The same for a payload already verified (the inbound mailto handler). */
+    async unsubscribePayload(p: UnsubscribePayload, ctx: UnsubscribeContext): Promise<UnsubscribeTarget | null> {
       const done = await committer.submit({ p, source: ctx.source ?? 'one-click', ip: ctx.ip, userAgent: ctx.userAgent });
       if (!done) return null;
-      return ctx.names === false ? done : resolve(token);
+      return ctx.names === false ? done : resolvePayload(p);
     },
+    resolvePayload,
     /** "Unsubscribed by mistake": the recipient removes the entry themselves. */
     async resubscribe(token: string, ctx: Omit<ChangeContext, 'source'>): Promise<UnsubscribeTarget | null> {
       const t = await resolve(token);

@@ -2,7 +2,7 @@ import { SMTPServer } from 'smtp-server';
 import type { Deps } from '../app/deps.js';
 import type { Core } from '../core/index.js';
 import { unsubscribeCore } from '../core/unsubscribe.js';
-import { createUnsubscribeToken, parseMailtoLocalPart, tokenKeys } from '../domain/unsubscribe-token.js';
+import { parseMailtoLocalPart, tokenKeys, verifyUnsubscribeToken, type UnsubscribePayload } from '../domain/unsubscribe-token.js';
 import { domainsRepo } from '../store/domains-repo.js';
 import { messagesRepo } from '../store/messages-repo.js';
 import { replyFor, smtpError } from './replies.js';
@@ -36,25 +36,23 @@ export function mailtoUnsubscribeHandler(deps: Deps, core: Core): RecipientHandl
   const unsub = unsubscribeCore(deps, core.suppressions);
   const keys = tokenKeys(deps.masterKey);
   const messages = messagesRepo(deps.store);
-  /** The short form names a subscription message; its row gives the same payload as the URL token. */
-  async function tokenOf(local: string): Promise<string | null> {
+  /** The short form names a subscription message; its row gives the payload the URL token carries. */
+  async function payloadOf(local: string): Promise<UnsubscribePayload | null> {
     const id = parseMailtoLocalPart(keys, local);
-    if (id === null) return local.slice(2);
+    if (id === null) return verifyUnsubscribeToken(keys, local.slice(2));
     const m = await messages.getAny(id);
     if (!m || m.category !== 'subscription') return null;
-    return createUnsubscribeToken(keys, {
-      accountId: m.account_id, listId: m.list_id ?? '', subject: m.contact_id ? 'c' : 'm',
-      subjectId: Number(m.contact_id ?? m.id), issuedAt: Math.floor(deps.clock.now() / 1000),
-    });
+    return { accountId: m.account_id, listId: m.list_id ?? '', subject: m.contact_id ? 'c' : 'm', subjectId: Number(m.contact_id ?? m.id), issuedAt: 0 };
   }
   return {
     name: 'mailto-unsubscribe',
     async match(local, domain) {
       if (!/^u\+/i.test(local) || !(await ourDomain(deps, domain))) return null;
-      const token = await tokenOf(local);
-      if (!token || !(await unsub.resolve(token))) return null;
+      const p = await payloadOf(local);
+      if (!p || !(await unsub.resolvePayload(p, false))) return null;
       return async (_raw, session) => {
-        await unsub.unsubscribe(token, { source: 'mailto', ip: session.remoteAddress });
+        // names: false — nothing shows a page here, so the account and lists are not read again.
+        await unsub.unsubscribePayload(p, { source: 'mailto', ip: session.remoteAddress, names: false });
       };
     },
   };
