@@ -65,7 +65,8 @@ export async function skipPendingFor(store: Db, accountId: string, entries: Arra
   return skipped;
 }
 
-const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
+/** PENDING as an SQL list literal (constant text, so statements can be cached). */
+export const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
 
 /**
  * SQLite, inside the caller's raw transaction (the CSV import's batches): skips the pending
@@ -85,10 +86,18 @@ export function skipPendingForImportSqlite(sq: Database.Database, accountId: str
   const byKey = new Map<string, typeof entries>();
   for (const e of entries) byKey.set(e.address_key, [...(byKey.get(e.address_key) ?? []), e]);
   const hits = blockedHits(pending, (m) => byKey.get(m.rcpt_key));
+  applySkipsSqlite(sq, hits.map((h) => ({ ...h, m: { ...h.m, account_id: accountId } })), now);
+  return hits.length;
+}
+
+/**
+ * SQLite, inside the caller's raw transaction: marks each blocked pending message skipped with
+ * its reason and writes its `skipped` event (R-UNSUB-9). Shared by the CSV import and one-click.
+ */
+export function applySkipsSqlite(sq: Database.Database, hits: Array<{ m: PendingMessage & { account_id: string }; reason: string }>, now: number): void {
   for (const h of hits) {
     stmt(sq, `update messages set status = 'skipped', reason = ?, updated_at = ? where id = ? and status in (${PENDING_SQL})`).run(h.reason, now, h.m.id);
     stmt(sq, `insert into events (account_id, message_id, campaign_id, type, data, created_at) values (?, ?, ?, 'skipped', ?, ?)`)
-      .run(accountId, h.m.id, h.m.campaign_id, skipEventData(h.reason), now);
+      .run(h.m.account_id, h.m.id, h.m.campaign_id, skipEventData(h.reason), now);
   }
-  return hits.length;
 }

@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import { sqliteTransaction, stmt } from './sqlite-fast.js';
-import { blockedHits, PENDING, skipEventData } from './suppression-effects.js';
+import { applySkipsSqlite, blockedHits, PENDING_SQL } from './suppression-effects.js';
 
 /** One verified one-click request (the token's payload and the request's evidence). */
 export interface OneClickRequest {
@@ -12,7 +12,6 @@ export interface OneClickTarget { accountId: string; listId: string; address: st
 
 type SubjectRow = { id: number; account_id: string; address: string; address_key: string; contact_id: number | null };
 
-const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
 const SQL = {
   contacts: 'select id, account_id, address, address_key, id as contact_id from contacts where id in (select value from json_each(?))',
   messages: 'select id, account_id, rcpt as address, rcpt_key as address_key, contact_id from messages where id in (select value from json_each(?))',
@@ -25,8 +24,6 @@ const SQL = {
     select account_id, address_key, 'add', scope, list_id, reason, source, note, ip, user_agent, created_at from suppressions where id >= ?`,
   pending: `select m.id, m.account_id, m.campaign_id, m.rcpt_key, m.category, m.list_id
     from json_each(?) j join messages m on m.account_id = j.value->>0 and m.rcpt_key = j.value->>1 where m.status in (${PENDING_SQL})`,
-  skip: `update messages set status = 'skipped', reason = ?, updated_at = ? where id = ? and status in (${PENDING_SQL})`,
-  skipEvent: `insert into events (account_id, message_id, campaign_id, type, data, created_at) values (?, ?, ?, 'skipped', ?, ?)`,
   mark: `update subscriptions set status = 'unsubscribed', unsubscribed_at = ?, updated_at = ? where status != 'unsubscribed' and id in (
     select s.id from json_each(?) j join subscriptions s on s.list_id = j.value->>'l' and s.contact_id = j.value->>'c' and s.account_id = j.value->>'a')`,
 };
@@ -63,10 +60,7 @@ export function oneClickSqlite(store: Db, items: OneClickRequest[], now: number)
         byKey.set(k, [...(byKey.get(k) ?? []), e]);
       }
       const pending = stmt(sq, SQL.pending).all(JSON.stringify([...byKey.keys()].map((k) => k.split('\u0000')))) as Array<{ id: number; account_id: string; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }>;
-      for (const h of blockedHits(pending, (m) => byKey.get(`${m.account_id}\u0000${m.rcpt_key}`))) {
-        stmt(sq, SQL.skip).run(h.reason, now, h.m.id);
-        stmt(sq, SQL.skipEvent).run(h.m.account_id, h.m.id, h.m.campaign_id, skipEventData(h.reason), now);
-      }
+      applySkipsSqlite(sq, blockedHits(pending, (m) => byKey.get(`${m.account_id}\u0000${m.rcpt_key}`)), now);
     }
     const marks = targets.flatMap((t) => (t?.contactId && t.listId ? [{ a: t.accountId, l: t.listId, c: t.contactId }] : []));
     if (marks.length) stmt(sq, SQL.mark).run(now, now, JSON.stringify(marks));
