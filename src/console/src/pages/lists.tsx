@@ -108,12 +108,13 @@ export function ListPage({ id }: { id: string }) {
           </>
         )}</Loaded>
       </Card>
-      {canWrite && <ContactImport listId={id} onDone={() => setN((x) => x + 1)} />}
+      {canWrite && <CsvImportCard path={`/v1/lists/${id}/import`} title={t('lists.import')} hint={t('lists.importHint')} testid="import-progress" onDone={() => setN((x) => x + 1)} />}
     </Page>
   );
 }
 
-function ContactImport({ listId, onDone }: { listId: string; onDone: () => void }) {
+/** A CSV upload with a progress bar and the rejected-rows report (contacts and suppressions). */
+export function CsvImportCard({ path, title, hint, testid, onDone }: { path: string; title: string; hint: string; testid?: string; onDone: () => void }) {
   const { t } = useI18n();
   const [file, setFile] = useState<File | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
@@ -123,16 +124,16 @@ function ContactImport({ listId, onDone }: { listId: string; onDone: () => void 
     e.preventDefault();
     if (!file) return;
     setResult(null); setProgress(0);
-    const r = await a.run(() => upload<ImportResult>(`/v1/lists/${listId}/import`, file, setProgress));
+    const r = await a.run(() => upload<ImportResult>(path, file, setProgress));
     if (r) { setResult(r); onDone(); }
   };
   return (
-    <Card title={t('lists.import')}>
+    <Card title={title}>
       <form onSubmit={submit}>
-        <Field label={t('csvFile')} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} hint={t('lists.importHint')} />
+        <Field label={t('csvFile')} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} hint={hint} />
         <button type="submit" className="primary" disabled={a.busy || !file}>{t('upload')}</button>
       </form>
-      {progress !== null && <ProgressBar value={progress} label={t('uploadProgress')} testid="import-progress" />}
+      {progress !== null && <ProgressBar value={progress} label={t('uploadProgress')} testid={testid} />}
       {a.error ? <ErrorBox error={a.error} /> : null}
       {result && <ImportReport r={result} />}
     </Card>

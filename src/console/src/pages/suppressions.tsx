@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api, qs, upload } from '../api';
+import { api, qs } from '../api';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { useSession } from '../session';
-import { Card, ErrorBox, Field, Loaded, Notice, Page, ProgressBar, Select, TextArea, useAction, useLoad } from '../ui';
-import { ImportReport, type ImportResult } from './lists';
+import { Card, ErrorBox, Field, Loaded, Notice, Page, Select, TextArea, useAction, useLoad } from '../ui';
+import { CsvImportCard } from './lists';
 
 /** The reasons of the ledger (src/domain/suppression-rules.ts). */
 export const REASONS = ['unsubscribe', 'complaint', 'hard_bounce', 'soft_bounce_limit', 'manual', 'invalid'];
@@ -53,7 +53,7 @@ export function SuppressionsPage() {
       <div className="grid">
         <ExportCard filter={filter} />
         {canWrite && <AddCard lists={lists.data?.items ?? []} onAdded={() => setVersion((v) => v + 1)} />}
-        {canWrite && <ImportCard onDone={() => setVersion((v) => v + 1)} />}
+        {canWrite && <CsvImportCard path="/v1/suppressions/import" title={t('sup.import')} hint={t('sup.importHint')} onDone={() => setVersion((v) => v + 1)} />}
       </div>
     </Page>
   );
@@ -207,28 +207,3 @@ function AddCard({ lists, onAdded }: { lists: Array<{ id: string; name: string }
   );
 }
 
-function ImportCard({ onDone }: { onDone: () => void }) {
-  const { t } = useI18n();
-  const [file, setFile] = useState<File | null>(null);
-  const [progress, setProgress] = useState<number | null>(null);
-  const [result, setResult] = useState<ImportResult | null>(null);
-  const a = useAction();
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!file) return;
-    setResult(null); setProgress(0);
-    const r = await a.run(() => upload<ImportResult>('/v1/suppressions/import', file, setProgress));
-    if (r) { setResult(r); onDone(); }
-  };
-  return (
-    <Card title={t('sup.import')}>
-      <form onSubmit={submit}>
-        <Field label={t('csvFile')} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.target.files?.[0] ?? null)} hint={t('sup.importHint')} />
-        <button type="submit" className="primary" disabled={a.busy || !file}>{t('upload')}</button>
-      </form>
-      {progress !== null && <ProgressBar value={progress} label={t('uploadProgress')} />}
-      {a.error ? <ErrorBox error={a.error} /> : null}
-      {result && <ImportReport r={result} />}
-    </Card>
-  );
-}
