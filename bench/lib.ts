@@ -56,3 +56,15 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
     console.log(`CPU profile: ${file.pathname}`);
   }
 }
+
+/** Drops a benchmark's private PostgreSQL schema (load-relay, load-unsubscribe, scale). */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await c.end();
+  }
+}

@@ -19,7 +19,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { openDb } from '../src/store/db.js';
-import { arg, printTable, writeResult } from './lib.js';
+import { arg, dropPgSchema, printTable, writeResult } from './lib.js';
 
 const SESSIONS = arg('sessions', 200);
 const SECONDS = arg('seconds', 30);
@@ -121,12 +121,7 @@ export async function runLoadRelay() {
   const rows = Number((await store.db.selectFrom('messages').select((e) => e.fn.countAll().as('n')).where('account_id', '=', acc.id).executeTakeFirstOrThrow()).n);
   await app.stop();
   await store.close();
-  if (USE_PG) {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade`);
-    await c.end();
-  }
+  if (USE_PG) await dropPgSchema(PG_URL, schema);
   rmSync(dir, { recursive: true, force: true });
   return {
     sessions: SESSIONS, seconds: SECONDS, database: USE_PG ? 'postgres' : 'sqlite', tegami: t, bare: b,

@@ -19,7 +19,7 @@ import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
 import { openDb } from '../src/store/db.js';
-import { arg, printTable, writeResult } from './lib.js';
+import { arg, dropPgSchema, printTable, writeResult } from './lib.js';
 
 const SECONDS = arg('seconds', 60);
 const CONNECTIONS = arg('connections', 50);
@@ -92,10 +92,7 @@ export async function runLoadUnsubscribe() {
   await app.stop();
   if (store) {
     await store.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade`);
-    await c.end();
+    await dropPgSchema(PG_URL, schema);
   }
   rmSync(dir, { recursive: true, force: true });
   return {

@@ -16,7 +16,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { openDb } from '../src/store/db.js';
-import { arg, printTable, writeResult } from './lib.js';
+import { arg, printTable, writeResult, dropPgSchema } from './lib.js';
 
 const N = arg('rows', 20_000);
 const THREADS = arg('threads', 0);
@@ -117,10 +117,7 @@ async function prepare(n: number) {
     async drop() {
       await app.stop();
       await store.close();
-      const a = new pg.Client({ connectionString: PG_URL });
-      await a.connect();
-      await a.query(`drop schema if exists ${schema} cascade`);
-      await a.end();
+      await dropPgSchema(PG_URL, schema);
     },
   };
 }
