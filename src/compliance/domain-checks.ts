@@ -7,7 +7,6 @@ import { fail } from '../domain/errors.js';
 import { bouncesRepo } from '../store/bounces-repo.js';
 import { complianceStreamsRepo } from '../store/compliance-streams-repo.js';
 import { domainsRepo, type DomainRow } from '../store/domains-repo.js';
-import { runDomainCheck } from './dns/domain-check.js';
 import type { DomainCheck, Resolver } from './dns/types.js';
 
 const dnsClient = new dns.Resolver({ timeout: 5000, tries: 2 });
@@ -35,6 +34,8 @@ export function domainChecks(deps: Deps, resolverOf: () => Resolver) {
   async function run(d: DomainRow): Promise<DomainCheck> {
     const now = deps.clock.now();
     const keys = orderKeys(await domains.keys(d.account_id, d.id));
+    // The DNS checks (mailauth's SPF/DMARC parts) load on the first check, not in every worker.
+    const { runDomainCheck } = await import('./dns/domain-check.js');
     const check = await runDomainCheck(resolverOf(), deps.config, d, keys, now);
     const prev = d.check_json ? (JSON.parse(d.check_json) as DomainCheck) : null;
     if (check.gates.dkim === null) check.gates.dkim = prev?.gates.dkim ?? null;

@@ -9,7 +9,7 @@ import { messagesRepo } from '../store/messages-repo.js';
 import { checkTemplateSyntax } from '../render/template-check.js';
 import type { SendCollaborators } from './send-collaborators.js';
 import { assertVisibleUnsubscribe } from '../compliance/preflight.js';
-import { PREVIEW_UNSUBSCRIBE_URL } from '../render/render-message.js';
+import { PREVIEW_UNSUBSCRIBE_URL } from '../render/preview-url.js';
 import { unsubscribeBase } from './unsubscribe-base.js';
 import { contentFromInput } from './content-source.js';
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../app/deps.js';
-import { previewContent } from '../render/render-message.js';
+import type { MessageContent } from './message-input.js';
 import { accountsCore } from './accounts.js';
 import { campaignsCore } from './campaigns.js';
 import { contactsCore } from './contacts.js';
@@ -26,7 +26,8 @@ export function createCore(deps: Deps) {
   const domains = domainsCore(deps);
   const suppressions = suppressionsCore(deps);
   const bounces = bouncesCore(deps, suppressions);
-  const collab: SendCollaborators = { domains, suppressions, bounces, preview: previewContent, guard: combineGuards(complianceGuard(deps), bounces.holdsGuard), preflight: compliancePreflight(deps) };
+  const collab: SendCollaborators = { domains, suppressions, bounces, // liquidjs and mailauth load on the first preview (API), not in every worker (bench/send memory).
+    preview: (content: MessageContent, recipient: { address: string }) => import('../render/render-message.js').then((m) => m.previewContent(content, recipient)), guard: combineGuards(complianceGuard(deps), bounces.holdsGuard), preflight: compliancePreflight(deps) };
   return {
     accounts: accountsCore(deps),
     domains,

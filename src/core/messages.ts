@@ -9,7 +9,7 @@ import { idempotencyRepo } from '../store/idempotency-repo.js';
 import { validateContentFields, validateRecipients, type MessageContent, type SendMessageInput } from './message-input.js';
 import type { SendCollaborators } from './send-collaborators.js';
 import { assertVisibleUnsubscribe } from '../compliance/preflight.js';
-import { PREVIEW_UNSUBSCRIBE_URL } from '../render/render-message.js';
+import { PREVIEW_UNSUBSCRIBE_URL } from '../render/preview-url.js';
 import { unsubscribeBase } from './unsubscribe-base.js';
 import { contentFromInput } from './content-source.js';
 

@@ -3,6 +3,9 @@ import { composeMessage } from './compose.js';
 import { composeTemplate, type ComposeTemplate } from './compose-template.js';
 import { signMessage, type SigningKeys } from './dkim.js';
 import { compileContent, renderContent, type CompiledContent } from './template.js';
+import { PREVIEW_UNSUBSCRIBE_URL } from './preview-url.js';
+
+export { PREVIEW_UNSUBSCRIBE_URL };
 
 /** One recipient's copy: the content plus what is unique to the recipient. */
 export interface RenderSpec {
@@ -90,8 +93,6 @@ function templateFor(spec: RenderSpec, hasHtml: boolean, cc: string[]): Promise<
 }
 
 /** Renders a content for a sample recipient to reject bad templates at submit time. */
-/** The one-click URL previews render in place of a recipient's own. */
-export const PREVIEW_UNSUBSCRIBE_URL = 'https://example.invalid/u/preview';
 
 export async function previewContent(content: MessageContent, recipient: { address: string }) {
   const dummy = content.category === 'subscription' ? { url: PREVIEW_UNSUBSCRIBE_URL, mailto: 'mailto:u@example.invalid', preferencesUrl: `${PREVIEW_UNSUBSCRIBE_URL}/preferences` } : null;

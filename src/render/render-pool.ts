@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { TegamiError, type ErrorCode } from '../domain/errors.js';
 import { renderThreadScript } from './render-bundle.js';
-import { renderForRecipient, type RenderSpec } from './render-message.js';
+import type { RenderSpec } from './render-message.js';
 import { THREAD_REF_CACHE, type RenderJob } from './render-job.js';
 
 /** Renders copies: in worker threads when `threads` > 0 (RSA signing is CPU work), else inline. */
@@ -70,7 +70,9 @@ type Reply = { id: number; raw?: ArrayBuffer; missing?: boolean; error?: { code?
  * content; a thread that no longer holds one asks again (`missing`).
  */
 export function createRenderPool(threads: number): RenderPool {
-  if (threads <= 0) return { render: renderForRecipient, close: async () => {} };
+  // Inline rendering loads the renderer (liquidjs, mailauth) on first use; with threads the main
+  // thread never loads it at all, only the threads do.
+  if (threads <= 0) return { render: async (spec) => (await import('./render-message.js')).renderForRecipient(spec), close: async () => {} };
   type Pending = { resolve: (b: Buffer) => void; reject: (e: unknown) => void; job: RenderJob; full: RenderJob['spec']; w: Worker };
   const pending = new Map<number, Pending>();
   // Refs by object identity: the builder's caches hand out the same content and key objects.

@@ -10,10 +10,9 @@ import { messagesRepo, type MessageRow } from '../store/messages-repo.js';
 import type { Envelope } from '../transport/types.js';
 import type { RenderSpec } from '../render/render-message.js';
 import { createRenderPool } from '../render/render-pool.js';
-import { signMessage, type SigningKeys } from '../render/dkim.js';
-import { encodePhrase } from '../render/compose.js';
+import type { SigningKeys } from '../render/dkim.js';
 import { listIdValue, listUnsubscribeValue } from '../domain/headers.js';
-import { rewriteRelayed, type RelayPlan } from '../inbound/relay/rewrite.js';
+import type { RelayPlan } from '../inbound/relay/rewrite.js';
 import { relayMessagesRepo, RELAY_DATA_PREFIX } from '../store/relay-messages-repo.js';
 
 /** Bytes and envelope of one message, ready for a transport. */
@@ -124,6 +123,11 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
       const base = unsubscribeBase(deps.config, domain);
       listUnsubscribe = listUnsubscribeValue(`${base}/u/${token}`, `mailto:${createMailtoLocalPart(keys, Number(row.id))}@${domain.return_path_domain}?subject=unsubscribe`);
     }
+    // The relay path's rewriting and signing load with the first relayed message: a campaign
+    // worker signs in its render threads and never needs them on the main thread.
+    const [{ rewriteRelayed }, { signMessage }, { encodePhrase }] = await Promise.all([
+      import('../inbound/relay/rewrite.js'), import('../render/dkim.js'), import('../render/compose.js'),
+    ]);
     const { raw } = rewriteRelayed(rel.raw, rel.plan, {
       listUnsubscribe, listId: list ? listIdValue(list.name, list.label, domain.name, encodePhrase) : null,
       feedbackId: `relay:${row.account_id}:${row.category}:tegami`,

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgModule from 'pg';
 import { startCheckpointer, type CheckpointResult } from './sqlite-checkpointer.js';
 import type { DB } from './types.js';
 
@@ -76,6 +77,8 @@ export function openDb(opts: OpenOptions): Db {
     };
   }
   if (/^postgres(ql)?:\/\//.test(opts.url)) {
+    // pg loads only for PostgreSQL: a SQLite process never pays for it (bench/send memory).
+    const pg = createRequire(import.meta.url)('pg') as typeof pgModule;
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,

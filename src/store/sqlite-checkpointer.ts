@@ -90,6 +90,10 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; onE
     async stop() {
       if (stopping) return;
       stopping = true;
+      // The thread is unref'd so it never keeps a process alive; while stopping it must, or a
+      // process with nothing else left (a CLI command's last await) exits before the reply
+      // arrives, with exit code 13 (unsettled top-level await) and the connection left open.
+      worker.ref();
       await Promise.race([ask('stop'), new Promise((r) => setTimeout(r, 2000).unref())]);
       await worker.terminate();
     },

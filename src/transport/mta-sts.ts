@@ -2,14 +2,16 @@ import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 
-const require = createRequire(import.meta.url);
-// mailauth's RFC 8461 grammar (TXT record, policy file, MX patterns); only the HTTPS fetch is ours,
-// because mailauth opens its own https socket and tests must inject a fetch instead (no network).
-const mtaSts = require('mailauth/lib/mta-sts') as {
+type MtaStsLib = {
   resolvePolicy(domain: string, opts: { resolver?: unknown }): Promise<string | false>;
   parsePolicy(file: string): { mode: string; mx?: string[]; maxAge: number };
   validateMx(mx: string, policy: MtaStsPolicy): { valid: boolean; mode: string; testing: boolean };
 };
+let lib: MtaStsLib | null = null;
+// mailauth's RFC 8461 grammar (TXT record, policy file, MX patterns); only the HTTPS fetch is ours,
+// because mailauth opens its own https socket and tests must inject a fetch instead (no network).
+// Loaded on first use: a process with the smarthost or capture transport never needs it.
+const mtaSts = (): MtaStsLib => (lib ??= createRequire(import.meta.url)('mailauth/lib/mta-sts') as MtaStsLib);
 
 /** An MTA-STS policy (RFC 8461). `mode: 'none'` also stands for "no policy". */
 export interface MtaStsPolicy {
@@ -51,7 +53,7 @@ export function mtaStsPolicyProvider(opts: { resolver: TxtResolver; fetch: typeo
     if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
     const body = await res.text();
     if (Buffer.byteLength(body) > MAX_POLICY_BYTES) throw new Error(`${url}: policy larger than 64 KB`);
-    const p = mtaSts.parsePolicy(body);
+    const p = mtaSts().parsePolicy(body);
     return { id, mode: p.mode as MtaStsPolicy['mode'], mx: p.mx, maxAge: p.maxAge };
   }
   return async (domain) => {
@@ -62,7 +64,7 @@ export function mtaStsPolicyProvider(opts: { resolver: TxtResolver; fetch: typeo
     if (valid && now - valid.checkedAt < RECHECK_MS) return valid.policy;
     let id: string | false;
     try {
-      id = await mtaSts.resolvePolicy(d, { resolver: opts.resolver });
+      id = await mtaSts().resolvePolicy(d, { resolver: opts.resolver });
     } catch (err) {
       // A DNS failure must not erase a still-valid policy (RFC 8461 §5.1): keep applying it.
       opts.log?.warn({ domain: d, err: (err as Error).message }, 'MTA-STS discovery failed');
@@ -93,7 +95,7 @@ export function mtaStsPolicyProvider(opts: { resolver: TxtResolver; fetch: typeo
 
 /** Whether an MX host may be used under the policy; `enforce` also demands a valid certificate. */
 export function mxAllowed(mx: string, policy: MtaStsPolicy): { allowed: boolean; enforce: boolean; testingMismatch: boolean } {
-  const v = mtaSts.validateMx(mx, policy);
+  const v = mtaSts().validateMx(mx, policy);
   const enforce = policy.mode === 'enforce';
   return { allowed: v.valid || !enforce, enforce, testingMismatch: !v.valid && policy.mode === 'testing' };
 }
