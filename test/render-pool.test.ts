@@ -106,3 +106,47 @@ describe('render pool (threads run the esbuild bundle, no TypeScript loader)', (
       .toEqual(['--max-old-space-size=200', '--import', 'other', '--cpu-prof']);
   });
 });
+
+describe('render pool slab (issue 3, bounded memory for copies in flight)', () => {
+  it('hands out slab-backed copies until they are released, then reuses the slots without touching copies still held', async () => {
+    const { SLOTS, SLOT_BYTES } = await import('../src/render/render-job.js');
+    const pool = createRenderPool(1);
+    try {
+      // More leases than slots, all held at once: the ones past the slab get buffers of their own.
+      const held = await Promise.all(Array.from({ length: SLOTS + 5 }, (_, i) => pool.renderLeased(spec(i))));
+      const inSlab = held.filter((r) => r.raw.buffer instanceof SharedArrayBuffer);
+      expect(inSlab).toHaveLength(SLOTS);
+      expect(new Set(inSlab.map((r) => r.raw.byteOffset)).size).toBe(SLOTS);
+      expect(inSlab.every((r) => r.raw.byteOffset % SLOT_BYTES === 0 && r.raw.length <= SLOT_BYTES)).toBe(true);
+      held.forEach((r, i) => expect(r.raw.toString()).toContain(`https://pool.example/u/t${i}`));
+      const keep = held[3].raw.toString();
+      // Release all but one; new copies reuse the freed slots and leave the held one intact.
+      held.forEach((r, i) => { if (i !== 3) r.release(); });
+      const again = await Promise.all(Array.from({ length: SLOTS }, (_, i) => pool.renderLeased(spec(1000 + i))));
+      expect(again.filter((r) => r.raw.buffer instanceof SharedArrayBuffer)).toHaveLength(SLOTS - 1);
+      again.forEach((r, i) => expect(r.raw.toString()).toContain(`https://pool.example/u/t${1000 + i}`));
+      expect(held[3].raw.toString()).toBe(keep);
+      const results = await verifyDkim(Buffer.from(again[7].raw), resolver);
+      expect(results.map((r) => `${r.algo}:${r.status.result}`).sort()).toEqual(['ed25519-sha256:pass', 'rsa-sha256:pass']);
+      // A second release of the same lease does not free a slot twice.
+      held[3].release();
+      held[3].release();
+      const after = await Promise.all(Array.from({ length: 2 }, (_, i) => pool.renderLeased(spec(2000 + i))));
+      expect(after.filter((r) => r.raw.buffer instanceof SharedArrayBuffer)).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('transfers a copy larger than a slot in a buffer of its own', async () => {
+    const pool = createRenderPool(1);
+    try {
+      const big = await pool.renderLeased(spec(1, { html: `<p>${'x'.repeat(200 * 1024)} {{ first }}</p><a href="{{ unsubscribe_url }}">u</a>` }));
+      expect(big.raw.buffer instanceof SharedArrayBuffer).toBe(false);
+      expect(big.raw.length).toBeGreaterThan(200 * 1024);
+      big.release();
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -2,13 +2,26 @@ import { Worker } from 'node:worker_threads';
 import { TegamiError, type ErrorCode } from '../domain/errors.js';
 import { renderThreadScript } from './render-bundle.js';
 import type { RenderSpec } from './render-message.js';
-import { THREAD_REF_CACHE, type RenderJob } from './render-job.js';
+import { SLOT_BYTES, SLOTS, THREAD_REF_CACHE, type RenderJob } from './render-job.js';
 
 /** Renders copies: in worker threads when `threads` > 0 (RSA signing is CPU work), else inline. */
 export interface RenderPool {
   render(spec: RenderSpec): Promise<Buffer>;
+  /**
+   * Like render, but the bytes may live in the pool's shared slab: call release() once the
+   * message has been handed to the next hop (the slot is reused; the buffer must not be read after).
+   */
+  renderLeased(spec: RenderSpec): Promise<Rendered>;
   close(): Promise<void>;
 }
+
+/** A rendered copy and how to give its memory back. */
+export interface Rendered {
+  raw: Buffer;
+  release(): void;
+}
+
+const NO_RELEASE = () => {};
 
 /** The thread script: the esbuild bundle, or (when bundling is impossible) the tsx boot file. */
 async function threadScript(): Promise<{ url: URL; execArgv?: string[] }> {
@@ -48,18 +61,19 @@ export function withoutTsx(argv: string[]): string[] {
  */
 const THREAD_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
-function newThread(url: URL, execArgv: string[] | undefined): Worker {
-  if (!execArgv) return new Worker(url, { resourceLimits: THREAD_LIMITS });
+function newThread(url: URL, execArgv: string[] | undefined, slab: SharedArrayBuffer): Worker {
+  const base = { resourceLimits: THREAD_LIMITS, workerData: { slab } };
+  if (!execArgv) return new Worker(url, base);
   try {
-    return new Worker(url, { execArgv, resourceLimits: THREAD_LIMITS });
+    return new Worker(url, { ...base, execArgv });
   } catch (e) {
     // Some process flags (V8 heap options) are refused per thread: start it without flags then.
     if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
-    return new Worker(url, { execArgv: [], resourceLimits: THREAD_LIMITS });
+    return new Worker(url, { ...base, execArgv: [] });
   }
 }
 
-type Reply = { id: number; raw?: ArrayBuffer; missing?: boolean; error?: { code?: string; message: string } };
+type Reply = { id: number; raw?: ArrayBuffer; slot?: number; length?: number; missing?: boolean; error?: { code?: string; message: string } };
 
 /**
  * A small pool of render threads so composition and DKIM signing use the other cores while the
@@ -72,8 +86,21 @@ type Reply = { id: number; raw?: ArrayBuffer; missing?: boolean; error?: { code?
 export function createRenderPool(threads: number): RenderPool {
   // Inline rendering loads the renderer (liquidjs, mailauth) on first use; with threads the main
   // thread never loads it at all, only the threads do.
-  if (threads <= 0) return { render: async (spec) => (await import('./render-message.js')).renderForRecipient(spec), close: async () => {} };
-  type Pending = { resolve: (b: Buffer) => void; reject: (e: unknown) => void; job: RenderJob; full: RenderJob['spec']; w: Worker };
+  if (threads <= 0) {
+    const render = async (spec: RenderSpec) => (await import('./render-message.js')).renderForRecipient(spec);
+    return { render, renderLeased: async (spec) => ({ raw: await render(spec), release: NO_RELEASE }), close: async () => {} };
+  }
+  type Pending = { resolve: (r: Rendered) => void; reject: (e: unknown) => void; job: RenderJob; full: RenderJob['spec']; w: Worker };
+  // The slab's pages become resident only as slots are first used (at most SLOTS × SLOT_BYTES).
+  const slab = new SharedArrayBuffer(SLOT_BYTES * SLOTS);
+  const freeSlots = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
+  const leased = (slot: number, length: number): Rendered => {
+    let done = false;
+    return {
+      raw: Buffer.from(slab, slot * SLOT_BYTES, length),
+      release() { if (!done) { done = true; freeSlots.push(slot); } },
+    };
+  };
   const pending = new Map<number, Pending>();
   // Refs by object identity: the builder's caches hand out the same content and key objects.
   const refs = new WeakMap<object, number>();
@@ -100,7 +127,7 @@ export function createRenderPool(threads: number): RenderPool {
     if (closed) throw new Error('render pool closed');
     const workers: Worker[] = [];
     for (let i = 0; i < threads; i++) {
-      const w = newThread(url, execArgv);
+      const w = newThread(url, execArgv, slab);
       sent.set(w, new Map());
       w.on('message', (m: Reply) => {
         const p = pending.get(m.id);
@@ -112,11 +139,18 @@ export function createRenderPool(threads: number): RenderPool {
         }
         pending.delete(m.id);
         if (!pending.size) for (const x of workers) x.unref();
-        if (m.raw) p.resolve(Buffer.from(m.raw));
+        const slot = p.job.slot;
+        if (m.slot !== undefined && m.slot === slot) return p.resolve(leased(slot, m.length!));
+        if (slot !== undefined) freeSlots.push(slot);
+        if (m.raw) p.resolve({ raw: Buffer.from(m.raw), release: NO_RELEASE });
         else p.reject(m.error?.code ? new TegamiError(m.error.code as ErrorCode, m.error.message) : new Error(m.error?.message));
       });
       w.on('error', (err) => {
-        for (const [id, p] of pending) { pending.delete(id); p.reject(err); }
+        for (const [id, p] of pending) {
+          pending.delete(id);
+          if (p.job.slot !== undefined) freeSlots.push(p.job.slot);
+          p.reject(err);
+        }
       });
       // Idle threads do not keep the process alive; threads with jobs in flight do.
       w.unref();
@@ -124,25 +158,12 @@ export function createRenderPool(threads: number): RenderPool {
     }
     return workers;
   };
-  return {
+  const pool: RenderPool = {
     async render(spec) {
-      started ??= start();
-      const workers = await started;
-      const id = nextId++;
-      const w = workers[turn++ % workers.length];
-      const contentRef = refOf(spec.content);
-      const keysRef = refOf(spec.keys);
-      const full = { ...spec, date: spec.date.getTime() };
-      const job: RenderJob = {
-        id, contentRef, keysRef,
-        spec: { ...full, content: remember(w, contentRef) ? undefined : spec.content, keys: remember(w, keysRef) ? undefined : spec.keys },
-      };
-      return new Promise<Buffer>((resolve, reject) => {
-        if (!pending.size) for (const x of workers) x.ref();
-        pending.set(id, { resolve, reject, job, full, w });
-        w.postMessage(job);
-      });
+      // Unleased: the bytes are the caller's for good, so they travel in a buffer of their own.
+      return (await send(spec, false)).raw;
     },
+    renderLeased: (spec) => send(spec, true),
     async close() {
       closed = true;
       if (!started) return;
@@ -150,4 +171,24 @@ export function createRenderPool(threads: number): RenderPool {
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
+  async function send(spec: RenderSpec, lease: boolean): Promise<Rendered> {
+    started ??= start();
+    const workers = await started;
+    const id = nextId++;
+    const w = workers[turn++ % workers.length];
+    const contentRef = refOf(spec.content);
+    const keysRef = refOf(spec.keys);
+    const full = { ...spec, date: spec.date.getTime() };
+    const job: RenderJob = {
+      id, contentRef, keysRef,
+      spec: { ...full, content: remember(w, contentRef) ? undefined : spec.content, keys: remember(w, keysRef) ? undefined : spec.keys },
+      slot: lease ? freeSlots.pop() : undefined,
+    };
+    return new Promise<Rendered>((resolve, reject) => {
+      if (!pending.size) for (const x of workers) x.ref();
+      pending.set(id, { resolve, reject, job, full, w });
+      w.postMessage(job);
+    });
+  }
+  return pool;
 }

@@ -1,7 +1,9 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { isTegamiError } from '../domain/errors.js';
 import { renderForRecipient, type RenderSpec } from './render-message.js';
-import { THREAD_REF_CACHE, type RenderJob } from './render-job.js';
+import { SLOT_BYTES, THREAD_REF_CACHE, type RenderJob } from './render-job.js';
+
+const slab = (workerData as { slab?: SharedArrayBuffer } | null)?.slab ?? null;
 
 const contents = new Map<number, RenderSpec['content']>();
 const keys = new Map<number, RenderSpec['keys']>();
@@ -24,7 +26,14 @@ parentPort!.on('message', async (job: RenderJob) => {
     }
     const spec: RenderSpec = { ...job.spec, content, keys: signing, date: new Date(job.spec.date) };
     const raw = await renderForRecipient(spec);
-    const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+    if (slab && job.slot !== undefined && raw.length <= SLOT_BYTES) {
+      raw.copy(new Uint8Array(slab, job.slot * SLOT_BYTES, raw.length));
+      parentPort!.postMessage({ id: job.id, slot: job.slot, length: raw.length });
+      return;
+    }
+    // A buffer of its own is transferred as is; a view into a shared pool is copied out first.
+    const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+    const ab = (whole ? raw.buffer : raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) as ArrayBuffer;
     parentPort!.postMessage({ id: job.id, raw: ab }, [ab]);
   } catch (e) {
     const err = isTegamiError(e) ? { code: e.code, message: e.message } : { message: (e as Error).message ?? String(e) };

@@ -19,6 +19,8 @@ import { relayMessagesRepo, RELAY_DATA_PREFIX } from '../store/relay-messages-re
 export interface BuiltMessage {
   envelope: Envelope;
   raw: Buffer;
+  /** Gives the bytes' memory back (a render-pool slot) once the transport is done with them. */
+  release?: () => void;
 }
 
 /** Turns a message row into signed bytes; caches per content, campaign, domain and list. */
@@ -171,14 +173,14 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
         const base = unsubscribeBase(deps.config, domain);
         unsubscribe = { url: `${base}/u/${token}`, mailto: `mailto:${createMailtoLocalPart(keys, Number(row.id))}@${domain.return_path_domain}?subject=unsubscribe`, preferencesUrl: `${base}/u/${token}/preferences` };
       }
-      const raw = await pool.render({
+      const { raw, release } = await pool.renderLeased({
         cacheKey: row.content_id ? `content:${row.content_id}` : `campaign:${row.campaign_id}`,
         content, recipient: { address: row.rcpt, attributes: attrs }, messageId: row.message_id, date: new Date(deps.clock.now()),
         list: list ? { name: list.name, label: list.label, namespace: domain.name } : null,
         unsubscribe, feedbackId: `${row.campaign_id ?? 'api'}:${row.account_id}:${row.category}:tegami`, keys: signing,
       });
       const envelope: Envelope = { mailFrom: verpAddress(vkey, Number(row.id), domain.return_path_domain), rcptTo: [row.rcpt], smtpUtf8: /[^\x00-\x7f]/.test(row.rcpt) };
-      return { envelope, raw };
+      return { envelope, raw, release };
     },
   };
 }

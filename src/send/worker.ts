@@ -77,7 +77,12 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   async function transmit(row: MessageRow): Promise<DeliveryResult> {
     try {
       const built = await builder.build(row);
-      return await transport.send({ accountId: row.account_id, messageRowId: Number(row.id), envelope: built.envelope, raw: built.raw });
+      try {
+        return await transport.send({ accountId: row.account_id, messageRowId: Number(row.id), envelope: built.envelope, raw: built.raw });
+      } finally {
+        // The transport resolves once the next hop answered the data: the bytes are no longer read.
+        built.release?.();
+      }
     } catch (err) {
       deps.log.error({ err, message: row.id, account: row.account_id }, 'could not build or send a message');
       // A message that cannot be built (bad template, refused header) will not build later either.
