@@ -166,6 +166,57 @@ describe.each(DIALECTS)('suppression ledger on %s (issue 4)', (dialect) => {
     expect(Object.values(before).some((d) => d.lst_aud === 1)).toBe(true);
   });
 
+  it('an import skips the pending mail its new entries block, with one event each, and never changes an existing entry (R-UNSUB-9, R-UNSUB-12)', async () => {
+    const other = (await t.core.accounts.createAccount('Other importer')).id;
+    const message = async (accountId: string, rcptKey: string, o: { category: string; listId: string | null; status: string }) => {
+      const now = Date.now();
+      const r = await t.db.db.insertInto('messages').values({
+        account_id: accountId, campaign_id: null, content_id: null, list_id: o.listId, contact_id: null, category: o.category, domain_id: null,
+        from_address: 'news@example.com', rcpt: rcptKey, rcpt_key: rcptKey, data: null, message_id: `<${Math.random().toString(36).slice(2)}@example.com>`,
+        status: o.status, reason: null, attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null, last_reply: null, created_at: now, updated_at: now, sent_at: null,
+      }).returning('id').executeTakeFirstOrThrow();
+      return Number(r.id);
+    };
+    const state = async (id: number) => {
+      const m = await t.db.db.selectFrom('messages').select(['status', 'reason']).where('id', '=', id).executeTakeFirstOrThrow();
+      const ev = await t.db.db.selectFrom('events').select('data').where('message_id', '=', id).where('type', '=', 'skipped').execute();
+      return { ...m, events: ev.map((e) => JSON.parse(e.data!).reason) };
+    };
+    // An entry that exists before the import (and mail queued after it, which the worker's re-check skips).
+    await t.core.suppressions.add(t.accountId, [{ address: 'pe@pend.example.jp', scope: 'account', reason: 'manual', note: 'kept' }], { source: 'api:test' });
+    const m = {
+      account: await message(t.accountId, 'pa@pend.example.jp', { category: 'subscription', listId: 'lst_pend', status: 'queued' }),
+      sent: await message(t.accountId, 'pa@pend.example.jp', { category: 'subscription', listId: 'lst_pend', status: 'sent' }),
+      transactional: await message(t.accountId, 'pa@pend.example.jp', { category: 'transactional', listId: null, status: 'queued' }),
+      list: await message(t.accountId, 'pl@pend.example.jp', { category: 'subscription', listId: 'lst_pend', status: 'deferred' }),
+      otherList: await message(t.accountId, 'pl@pend.example.jp', { category: 'subscription', listId: 'lst_other', status: 'queued' }),
+      hard: await message(t.accountId, 'ph@pend.example.jp', { category: 'transactional', listId: null, status: 'paused' }),
+      existing: await message(t.accountId, 'pe@pend.example.jp', { category: 'subscription', listId: 'lst_pend', status: 'queued' }),
+      otherAccount: await message(other, 'pa@pend.example.jp', { category: 'subscription', listId: 'lst_pend', status: 'queued' }),
+    };
+    // 10,050 rows: batches of 5,000, 5,000 and 50; the blocking rows sit in the second batch's
+    // multi-row statements and in the last batch's single-row inserts.
+    const rows = ['email,reason,scope,list_id,note'];
+    for (let i = 0; i < 10_050; i++) rows.push(`f${i}@pend.example.jp,manual,,,`);
+    rows[6_001] = 'PA@pend.example.jp,unsubscribe,,,';
+    rows[6_002] = 'pl@pend.example.jp,unsubscribe,list,lst_pend,';
+    rows[6_003] = 'pe@pend.example.jp,unsubscribe,,,changed?';
+    rows[10_040] = 'ph@pend.example.jp,hard_bounce,,,';
+    const csv = rows.join('\n') + '\n';
+    const r = await t.core.suppressions.importCsv(t.accountId, Readable.from([csv]), { source: 'import:test' });
+    expect(r).toMatchObject({ total: 10_050, added: 10_049, existing: 1, rejected_count: 0 });
+    expect(await state(m.account)).toEqual({ status: 'skipped', reason: 'suppressed:unsubscribe', events: ['suppressed:unsubscribe'] });
+    expect(await state(m.list)).toEqual({ status: 'skipped', reason: 'suppressed:unsubscribe', events: ['suppressed:unsubscribe'] });
+    expect(await state(m.hard)).toEqual({ status: 'skipped', reason: 'suppressed:hard_bounce', events: ['suppressed:hard_bounce'] });
+    for (const id of [m.sent, m.transactional, m.otherList, m.existing, m.otherAccount]) expect((await state(id)).events, String(id)).toEqual([]);
+    expect((await state(m.sent)).status).toBe('sent');
+    // R-UNSUB-12: the existing entry is left exactly as it was.
+    expect((await t.core.suppressions.get(t.accountId, 'pe@pend.example.jp')).entries).toMatchObject([{ reason: 'manual', source: 'api:test', note: 'kept', import_id: null }]);
+    // Re-importing adds nothing and skips nothing twice.
+    expect(await t.core.suppressions.importCsv(t.accountId, Readable.from([csv]), { source: 'import:test' })).toMatchObject({ added: 0, existing: 10_050 });
+    expect((await state(m.account)).events).toEqual(['suppressed:unsubscribe']);
+  }, 120_000);
+
   it('a large import parses on its thread: exact lines, whole batches (a failed batch rolls back), audit of the failure', async () => {
     // > 1M characters, so the parse thread takes it (INLINE_CHARS); a quoted line break early on.
     const rows = ['email,reason,note', 'q0@thread.example.jp,manual,"two\nlines"'];

@@ -1,4 +1,4 @@
-import { tryParseAddress } from '../domain/address.js';
+import { plainAddressKey, tryParseAddress } from '../domain/address.js';
 import type { ErrorCode } from '../domain/errors.js';
 import { REASONS, type SuppressionReason, type SuppressionScope } from '../domain/suppression-rules.js';
 import type { NewEntry } from '../store/suppressions-repo.js';
@@ -31,10 +31,14 @@ export function prepareEntry(e: SuppressionEntryInput, ctx?: PrepareContext): { 
   if (e.scope !== 'account' && e.scope !== 'list') return bad('E_VALIDATION', 'scope must be account or list');
   if (e.scope === 'list' && !e.listId) return bad('E_VALIDATION', 'a list-scope entry needs list_id');
   if (e.note && e.note.length > 2000) return bad('E_VALIDATION', 'note: at most 2,000 characters');
-  // An address too broken to parse can still be suppressed as invalid, by its lower-cased text.
-  const p = tryParseAddress(e.address);
-  if (!p.ok && e.reason !== 'invalid') return bad('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
-  const k = p.ok ? p.value.key : String(e.address).trim().toLowerCase();
+  // A plain address's key without the full parse (a bulk import's usual row).
+  let k = typeof e.address === 'string' ? plainAddressKey(e.address) : null;
+  if (k === null) {
+    // An address too broken to parse can still be suppressed as invalid, by its lower-cased text.
+    const p = tryParseAddress(e.address);
+    if (!p.ok && e.reason !== 'invalid') return bad('E_BAD_ADDRESS', `${e.address}: ${p.reason}`);
+    k = p.ok ? p.value.key : String(e.address).trim().toLowerCase();
+  }
   if (!k) return bad('E_BAD_ADDRESS', 'empty address');
   return { ok: true, row: { k, s: e.scope, l: e.scope === 'list' ? e.listId! : '', r: e.reason, n: e.note ?? null, ip: e.ip ?? ctx?.ip ?? null, ua: e.userAgent ?? ctx?.userAgent ?? null } };
 }

@@ -1,6 +1,7 @@
-import { parse, type Parser } from 'csv-parse';
-import { fail, TegamiError } from '../domain/errors.js';
+import { fail } from '../domain/errors.js';
+import { ImportBatchBuilder, type ImportBatch } from '../store/suppression-import-batch.js';
 import { prepareEntry } from './suppression-prepare.js';
+import { SuppressionCsvRecords } from './suppressions-csv-records.js';
 
 /** Rows per write batch (one transaction each). */
 export const IMPORT_BATCH = 5000;
@@ -11,27 +12,27 @@ const ADDRESS_COLUMNS = ['address', 'email', 'e-mail', 'email_address', 'メー�
 export interface ParseSummary { total: number; rejected_count: number; rejected: Array<{ line: number; reason: string }>; header: boolean }
 
 /**
- * The parse half of the suppression CSV import: csv-parse, header, validation and canonical keys
- * (prepareEntry), and batches of IMPORT_BATCH rows handed out as one JSON text each (arrays of
- * [key, scope, list_id, reason, note]: the form the
- * store's set-based insert takes, and a cheap copy between threads). Runs on the import's parse
- * thread, or inline for a small input. A fatal CSV error or a missing address column is thrown
- * (as TegamiError E_CSV) from write/end; a bad row is counted and reported with its line.
+ * The parse half of the suppression CSV import: records (SuppressionCsvRecords: csv-parse, or
+ * its plain-text fast path), header, validation and canonical keys (prepareEntry), and batches of
+ * IMPORT_BATCH rows handed out as ImportBatch values (the store's import insert takes them; cheap
+ * to post between threads). Runs on the import's parse thread, or inline for a small input. A
+ * fatal CSV error or a missing address column is thrown (as TegamiError E_CSV) from write/end; a
+ * bad row is counted and reported with its line.
  */
 export class SuppressionCsvParser {
-  private parser: Parser;
+  private records: SuppressionCsvRecords;
   private cols: { addr: number; scope: number; list: number; reason: number; note: number } | null = null;
-  private rows: unknown[] = [];
+  private batch = new ImportBatchBuilder(IMPORT_BATCH);
   private failed: unknown = null;
   readonly summary: ParseSummary = { total: 0, rejected_count: 0, rejected: [], header: false };
 
-  constructor(private onBatch: (json: string, count: number) => void) {
-    // Arrays, no `info`: csv-parse's per-record info object doubles its cost; in flowing mode
-    // 'data' fires while the parser sits at the record's end, so `parser.info.lines` is its line.
-    this.parser = parse({ bom: true, skip_empty_lines: true, skip_records_with_error: true, relax_column_count: true, max_record_size: 64 * 1024 });
-    this.parser.on('skip', (err: Error & { lines?: number }) => { this.summary.total++; this.reject(err.lines ?? 0, `unreadable CSV row: ${err.message.split('\n')[0]}`); });
-    this.parser.on('error', (err) => { this.failed ??= new TegamiError('E_CSV', err.message.split('\n')[0]); });
-    this.parser.on('data', (rec: string[]) => this.record(rec));
+  /** `opts.plain: false` parses with csv-parse alone (tests compare the two). */
+  constructor(private onBatch: (batch: ImportBatch) => void, opts: { plain?: boolean } = {}) {
+    this.records = new SuppressionCsvRecords({
+      record: (rec, line) => this.record(rec, line),
+      skip: (line, message) => { this.summary.total++; this.reject(line, `unreadable CSV row: ${message}`); },
+      fatal: (err) => { this.failed ??= err; },
+    }, opts);
   }
 
   private reject(line: number, reason: string) {
@@ -39,7 +40,8 @@ export class SuppressionCsvParser {
     if (this.summary.rejected.length < MAX_REJECTED) this.summary.rejected.push({ line, reason });
   }
 
-  private record(rec: string[]) {
+  private record(rec: string[], line: number) {
+    if (this.failed) return;
     try {
       if (!this.cols) {
         this.cols = header(rec);
@@ -49,22 +51,17 @@ export class SuppressionCsvParser {
       const cols = this.cols;
       this.summary.total++;
       const r = prepareEntry({ address: field(rec, cols.addr), scope: (field(rec, cols.scope) || 'account') as 'account', listId: field(rec, cols.list) || undefined, reason: field(rec, cols.reason) || 'manual', note: field(rec, cols.note) || undefined });
-      if (!r.ok) return this.reject(this.parser.info.lines, r.reason);
-      // Only what the ledger row needs (no request evidence for imported entries), as a
-      // positional array: [key, scope, list_id, reason, note] (suppressions-repo importEntries).
-      this.rows.push([r.row.k, r.row.s, r.row.l, r.row.r, r.row.n]);
-      if (this.rows.length >= IMPORT_BATCH) this.flush();
+      if (!r.ok) return this.reject(line, r.reason);
+      // Only what the ledger row needs (no request evidence for imported entries).
+      this.batch.add(r.row.k, r.row.s, r.row.l, r.row.r, r.row.n);
+      if (this.batch.length >= IMPORT_BATCH) this.flush();
     } catch (e) {
       this.failed ??= e;
     }
   }
 
   private flush() {
-    if (!this.rows.length) return;
-    const n = this.rows.length;
-    const json = JSON.stringify(this.rows);
-    this.rows = [];
-    this.onBatch(json, n);
+    if (this.batch.length) this.onBatch(this.batch.take());
   }
 
   private check() {
@@ -74,14 +71,14 @@ export class SuppressionCsvParser {
   /** Parses a chunk of decoded text (batches are handed out as they fill). */
   write(text: string): void {
     this.check();
-    this.parser.write(text);
+    this.records.write(text);
     this.check();
   }
 
   /** Ends the input: hands out the last batch and returns the summary. */
   async end(): Promise<ParseSummary> {
     this.check();
-    await new Promise<void>((res) => { this.parser.once('error', () => res()); this.parser.end(() => res()); });
+    await this.records.end();
     this.check();
     if (!this.cols) fail('E_CSV', 'the file is empty: a header with an address or email column is needed');
     this.flush();

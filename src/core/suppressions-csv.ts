@@ -4,6 +4,7 @@ import { stringify } from 'csv-stringify';
 import type { Deps } from '../app/deps.js';
 import { TegamiError, type ErrorCode } from '../domain/errors.js';
 import { suppressionsRepo, type SuppressionFilter } from '../store/suppressions-repo.js';
+import type { ImportBatch } from '../store/suppression-import-batch.js';
 import { decodeCsvStream } from './csv-decode.js';
 import { SuppressionCsvParser, type ParseSummary } from './suppressions-csv-parse.js';
 import type { SuppressionsCore } from './suppressions.js';
@@ -77,14 +78,14 @@ export async function importSuppressionsCsv(core: SuppressionsCore, accountId: s
   let writing: Promise<void> = Promise.resolve();
   const wakers: Array<() => void> = [];
   const wake = () => { for (const w of wakers.splice(0)) w(); };
-  const onBatch = (json: string, count: number) => {
+  const onBatch = (batch: ImportBatch) => {
     waiting++;
     writing = writing.then(async () => {
       try {
         if (writeErr) return;
-        const added = await core.importBatch(accountId, importId, json, ctx.source);
+        const added = await core.importBatch(accountId, importId, batch, ctx.source);
         s.added += added;
-        s.existing += count - added;
+        s.existing += batch.count - added;
       } catch (e) {
         writeErr ??= e;
       } finally {
@@ -97,6 +98,8 @@ export async function importSuppressionsCsv(core: SuppressionsCore, accountId: s
   let thread: ParseThread | null = null;
   try {
     const { text, encoding } = decodeCsvStream(input);
+    // The decoded strings as they are (without this the stream hands them on re-encoded as UTF-8 bytes).
+    text.setEncoding('utf8');
     let buffered: string[] = [];
     let bufferedChars = 0;
     for await (const chunk of text) {
@@ -146,14 +149,14 @@ interface ParseThread {
 }
 
 /** Starts the parse thread (src/core/suppressions-import-thread.ts). */
-function startParseThread(onBatch: (json: string, count: number) => void, wake: () => void): ParseThread {
+function startParseThread(onBatch: (batch: ImportBatch) => void, wake: () => void): ParseThread {
   const worker = new Worker(new URL('./suppressions-import-thread-boot.mjs', import.meta.url));
   let inFlight = 0;
   let failed: Error | null = null;
   let summary: ParseSummary | null = null;
   const fail = (e: Error) => { failed ??= e; wake(); };
-  worker.on('message', (m: { batch?: string; count?: number; ack?: boolean; done?: ParseSummary; error?: { code?: string; message: string } }) => {
-    if (m.batch !== undefined) onBatch(m.batch, m.count!);
+  worker.on('message', (m: { batch?: ImportBatch; ack?: boolean; done?: ParseSummary; error?: { code?: string; message: string } }) => {
+    if (m.batch !== undefined) onBatch(m.batch);
     else if (m.ack) { inFlight--; wake(); }
     else if (m.done) { summary = m.done; wake(); }
     else if (m.error) fail(m.error.code ? new TegamiError(m.error.code as ErrorCode, m.error.message) : new Error(m.error.message));

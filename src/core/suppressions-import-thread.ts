@@ -2,13 +2,14 @@ import { parentPort } from 'node:worker_threads';
 import { SuppressionCsvParser } from './suppressions-csv-parse.js';
 
 /**
- * The suppression CSV import's parse thread (one per large import): text chunks in, JSON batches
- * out, so csv-parse and address validation run beside the main thread's inserts. Every chunk is
- * acknowledged once parsed (the main thread keeps only a few in flight: flat memory).
- * Messages in: {chunk: string} | {end: true}. Out: {batch, count} | {ack: true} | {done: summary} | {error: {code, message}}.
+ * The suppression CSV import's parse thread (one per large import): text chunks in, ImportBatch
+ * values out (their two offset arrays transferred, not copied), so CSV parsing and address
+ * validation run beside the main thread's inserts. Every chunk is acknowledged once parsed (the
+ * main thread keeps only a few in flight: flat memory).
+ * Messages in: {chunk: string} | {end: true}. Out: {batch} | {ack: true} | {done: summary} | {error: {code, message}}.
  */
 const port = parentPort!;
-const parser = new SuppressionCsvParser((json, count) => port.postMessage({ batch: json, count }));
+const parser = new SuppressionCsvParser((batch) => port.postMessage({ batch }, [batch.ends.buffer, batch.kindOf.buffer]));
 const report = (e: unknown) => {
   const err = e as { code?: string; message?: string };
   port.postMessage({ error: { code: err.code, message: err.message ?? String(e) } });

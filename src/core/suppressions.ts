@@ -6,6 +6,7 @@ import { blocks, REASONS, type SuppressionScope } from '../domain/suppression-ru
 import type { Db } from '../store/db.js';
 import { suppressionsRepo, type NewEntry, type SuppressionFilter } from '../store/suppressions-repo.js';
 import { skipPendingFor } from '../store/suppression-effects.js';
+import type { ImportBatch } from '../store/suppression-import-batch.js';
 import { newId } from '../domain/ids.js';
 import { exportSuppressionsCsv, importSuppressionsCsv } from './suppressions-csv.js';
 import { prepareEntry, type SuppressionEntryInput } from './suppression-prepare.js';
@@ -138,8 +139,8 @@ export function suppressionsCore(deps: Deps) {
       });
       return id;
     },
-    /** Writes one validated import batch (JSON rows) in one transaction; returns how many entries were new. */
-    importBatch: (accountId: string, importId: string, json: string, source: string) => repo.importEntries(accountId, importId, json, source, deps.clock.now()),
+    /** Writes one validated import batch in one transaction; returns how many entries were new. */
+    importBatch: (accountId: string, importId: string, batch: ImportBatch, source: string) => repo.importEntries(accountId, importId, batch, source, deps.clock.now()),
     /** Closes a bulk import's audit row with its outcome. */
     finishImport: (id: string, outcome: { status: 'done' | 'failed'; encoding?: string | null; total: number; added: number; existing: number; rejected_count: number; error?: string | null }) =>
       repo.finishImport(id, { ...outcome, encoding: outcome.encoding ?? null, error: outcome.error ?? null, finished_at: deps.clock.now() }),

@@ -70,23 +70,30 @@ export const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
 
 /**
  * SQLite, inside the caller's raw transaction (the CSV import's batches): skips the pending
- * messages that the entries this import added block, with an event each (R-UNSUB-9). `json` is the
- * batch's rows ([key, ...]); the probe is one indexed lookup per row, and only when it finds pending
- * mail are the import's entries for those keys read, so a batch without pending mail costs one
- * statement. Same effect as skipPendingFor over the inserted rows.
+ * messages that the entries this batch added block, with an event each (R-UNSUB-9). The batch's
+ * new entries are this account's and import's rows with an id above `afterId` (the largest id
+ * before its insert): one statement reads them by rowid range and looks each key up in the
+ * messages index (CROSS JOIN keeps that order whatever the tables' sizes; the unary + keeps SQLite
+ * off the account's whole ledger through an index), so a batch without pending mail costs one
+ * indexed probe per new entry and no JSON. Same effect as skipPendingFor over the inserted rows.
  */
-export function skipPendingForImportSqlite(sq: Database.Database, accountId: string, importId: string, json: string, now: number): number {
-  const pending = stmt(sq, `select distinct m.id, m.campaign_id, m.rcpt_key, m.category, m.list_id
-    from json_each(?) j join messages m on m.account_id = ? and m.rcpt_key = j.value->>0 where m.status in (${PENDING_SQL})`)
-    .all(json, accountId) as Array<{ id: number; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }>;
-  if (!pending.length) return 0;
-  const keys = [...new Set(pending.map((m) => m.rcpt_key))];
-  const entries = stmt(sq, `select address_key, scope, list_id, reason from suppressions
-    where account_id = ? and import_id = ? and address_key in (select value from json_each(?))`).all(accountId, importId, JSON.stringify(keys)) as Array<{ address_key: string; scope: string; list_id: string; reason: string }>;
-  const byKey = new Map<string, typeof entries>();
-  for (const e of entries) byKey.set(e.address_key, [...(byKey.get(e.address_key) ?? []), e]);
-  const hits = blockedHits(pending, (m) => byKey.get(m.rcpt_key));
-  applySkipsSqlite(sq, hits.map((h) => ({ ...h, m: { ...h.m, account_id: accountId } })), now);
+export function skipPendingForImportSqlite(sq: Database.Database, accountId: string, importId: string, afterId: number, now: number): number {
+  const rows = stmt(sq, `select m.id, m.campaign_id, m.rcpt_key, m.category, m.list_id, s.scope as e_scope, s.list_id as e_list, s.reason as e_reason
+    from suppressions s cross join messages m
+    where s.id > ? and +s.account_id = ? and +s.import_id = ? and m.account_id = s.account_id and m.rcpt_key = s.address_key and m.status in (${PENDING_SQL})`)
+    .all(afterId, accountId, importId) as Array<PendingMessage & { id: number; e_scope: string; e_list: string; e_reason: string }>;
+  if (!rows.length) return 0;
+  const byKey = new Map<string, Array<{ scope: string; list_id: string; reason: string }>>();
+  const pending = new Map<number, PendingMessage & { id: number }>();
+  // One row per (pending message, new entry for its key): regroup into entries per key and messages.
+  for (const r of rows) {
+    const entries = byKey.get(r.rcpt_key) ?? [];
+    if (!entries.some((e) => e.scope === r.e_scope && e.list_id === r.e_list)) entries.push({ scope: r.e_scope, list_id: r.e_list, reason: r.e_reason });
+    byKey.set(r.rcpt_key, entries);
+    pending.set(r.id, r);
+  }
+  const hits = blockedHits([...pending.values()], (m) => byKey.get(m.rcpt_key));
+  applySkipsSqlite(sq, hits.map((h) => ({ m: { id: h.m.id, campaign_id: h.m.campaign_id, rcpt_key: h.m.rcpt_key, category: h.m.category, list_id: h.m.list_id, account_id: accountId }, reason: h.reason })), now);
   return hits.length;
 }
 
