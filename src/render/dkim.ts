@@ -1,5 +1,4 @@
 import { createHash, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
 import { mailauthBody, mailauthHeader, mailauthTools } from './mailauth-parts.js';
 
 /** The keys a message is signed with: RSA first, Ed25519 in addition (R-AUTH-13). */
@@ -17,8 +16,6 @@ export const SIGNED_HEADERS = [
   'from', 'to', 'cc', 'subject', 'date', 'message-id', 'reply-to', 'mime-version', 'content-type',
   'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'feedback-id', 'in-reply-to', 'references',
 ];
-
-const signAsync = promisify(cryptoSign) as (alg: string | null, data: Buffer, key: KeyObject) => Promise<Buffer>;
 
 function splitMessage(raw: Buffer): { head: Buffer; body: Buffer } {
   const i = raw.indexOf('\r\n\r\n');
@@ -45,25 +42,17 @@ export async function signMessage(raw: Buffer, keys: SigningKeys, opts: { now?: 
   const lines = overSigned(mailauthTools.getSigningHeaderLines(parsed, SIGNED_HEADERS.join(':'), false));
   const timestamp = Math.floor((opts.now ?? Date.now()) / 1000);
   const out: string[] = [];
-  const pending: Array<Promise<Buffer>> = [];
-  const opts2: Array<Record<string, unknown>> = [];
   for (const [algorithm, k] of [['rsa-sha256', keys.rsa], ['ed25519-sha256', keys.ed25519]] as const) {
     const { canonicalizedHeader, dkimHeaderOpts } = mailauthHeader.generateCanonicalizedHeader('DKIM', lines, {
       signingDomain: keys.domain, selector: k.selector, algorithm, canonicalization: 'relaxed/relaxed',
       bodyHash, timestamp, expiration: false,
     });
     // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the canonicalized header.
-    // The signatures are computed in libuv's thread pool (crypto.sign with a callback), off the
-    // calling thread: a render thread composes the next copies meanwhile.
-    pending.push(algorithm === 'rsa-sha256'
-      ? signAsync('sha256', canonicalizedHeader, k.privateKey)
-      : signAsync(null, createHash('sha256').update(canonicalizedHeader).digest(), k.privateKey));
-    opts2.push(dkimHeaderOpts);
+    const b = algorithm === 'rsa-sha256'
+      ? cryptoSign('sha256', canonicalizedHeader, k.privateKey)
+      : cryptoSign(null, createHash('sha256').update(canonicalizedHeader).digest(), k.privateKey);
+    dkimHeaderOpts.b = b.toString('base64');
+    out.push(mailauthTools.formatSignatureHeaderLine('DKIM', dkimHeaderOpts, true));
   }
-  const sigs = await Promise.all(pending);
-  sigs.forEach((b, i) => {
-    opts2[i].b = b.toString('base64');
-    out.push(mailauthTools.formatSignatureHeaderLine('DKIM', opts2[i] as never, true));
-  });
   return Buffer.concat([Buffer.from(out.join('\r\n') + '\r\n'), raw]);
 }
