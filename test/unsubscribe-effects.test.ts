@@ -19,6 +19,27 @@ describe('group commit (one-click batches)', () => {
     expect(out.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual(['A', 'B', 'rejected', 'C']);
     expect(batches[0]).toEqual(['a', 'b', 'bad', 'c']);
   });
+
+  it('items submitted while a batch is being written go together into the next one, and wait for it', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const g = groupCommit<number, number>(async (items) => {
+      batches.push(items);
+      if (batches.length === 1) await gate;
+      return items.map((i) => i * 10);
+    });
+    const first = [1, 2].map((x) => g.submit(x));
+    await new Promise((r) => setImmediate(r)); // the first batch is being written now
+    let secondDone = false;
+    const second = [3, 4, 5].map((x) => g.submit(x).then((v) => { secondDone = true; return v; }));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2]]);
+    expect(secondDone).toBe(false);
+    release();
+    expect(await Promise.all([...first, ...second])).toEqual([10, 20, 30, 40, 50]);
+    expect(batches).toEqual([[1, 2], [3, 4, 5]]);
+  });
 });
 
 describe.each(DIALECTS)('what a one-click POST does to pending mail on %s (issue 4 item 6, R-UNSUB-9)', (dialect) => {

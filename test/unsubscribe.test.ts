@@ -70,6 +70,16 @@ describe.each(DIALECTS)('one-click unsubscribe /u/TOKEN on %s (issue 4, RFC 8058
     expect((await entries('other@example.org')).entries.map((e) => e.scope).sort()).toEqual(['account', 'list']);
   });
 
+  it('never reads the body of a one-click POST: one larger than the pages\' form limit still unsubscribes', async () => {
+    const now = Date.now();
+    const id = Number((await t.db.db.insertInto('contacts').values({ account_id: t.accountId, address: 'big-body@example.org', address_key: 'big-body@example.org', attributes: '{}', created_at: now, updated_at: now })
+      .returning('id').executeTakeFirstOrThrow()).id);
+    const r = await raw('POST', `/u/${tok({ subjectId: id })}`, 'x'.repeat(200 * 1024), { 'content-type': 'application/octet-stream' });
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toBe('Unsubscribed\n');
+    expect((await entries('big-body@example.org')).entries).toMatchObject([{ scope: 'list', list_id: listId, reason: 'unsubscribe', source: 'one-click' }]);
+  });
+
   it('answers 404 for tampered, truncated and other-account tokens, with the same body', async () => {
     const good = tok();
     const other = await t.core.accounts.createAccount('Other');

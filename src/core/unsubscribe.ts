@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.js';
 import { tokenKeys, verifyUnsubscribeToken, type UnsubscribePayload } from '../domain/unsubscribe-token.js';
 import { groupCommit } from './group-commit.js';
-import { oneClickSqlite, unsubscribeRepo } from '../store/unsubscribe-repo.js';
+import { oneClickSqlite, unsubscribeRepo, type OneClickRequest } from '../store/unsubscribe-repo.js';
 import type { NewEntry } from '../store/suppressions-repo.js';
 import type { ChangeContext, SuppressionsCore } from './suppressions.js';
 
@@ -53,18 +53,21 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
     return { accountId: p.accountId, accountName: account.name, listId: p.listId, listName: list?.name ?? null, address, addressKey, contactId };
   }
 
-  type Item = { p: UnsubscribePayload; source: string; ip?: string; userAgent?: string };
-  const committer = groupCommit<Item, UnsubscribeTarget | null>(async (items) => {
+  // The committer's item is the store's request as is (no copy per batch on SQLite).
+  const committer = groupCommit<OneClickRequest, UnsubscribeTarget | null>(async (items) => {
     if (deps.store.sqlite) {
       // SQLite: the whole batch in one synchronous transaction with cached statements (same effects as below).
-      const out = await oneClickSqlite(deps.store, items.map(({ p, source, ip, userAgent }) => ({
-        accountId: p.accountId, subject: p.subject, subjectId: p.subjectId, listId: p.listId, source, ip: ip ?? null, ua: userAgent ?? null,
-      })), deps.clock.now());
-      return out.map((t) => (t ? { ...t, accountName: '', listName: null } : null));
+      const out = await oneClickSqlite(deps.store, items, deps.clock.now());
+      const targets: Array<UnsubscribeTarget | null> = new Array(out.length);
+      for (let i = 0; i < out.length; i++) {
+        const t = out[i];
+        targets[i] = t && { accountId: t.accountId, accountName: '', listId: t.listId, listName: null, address: t.address, addressKey: t.addressKey, contactId: t.contactId };
+      }
+      return targets;
     }
-    const contacts = new Map((await repo.contacts(items.filter((i) => i.p.subject === 'c').map((i) => i.p.subjectId))).map((c) => [Number(c.id), c]));
-    const messages = new Map((await repo.messages(items.filter((i) => i.p.subject === 'm').map((i) => i.p.subjectId))).map((m) => [Number(m.id), m]));
-    const targets: Array<UnsubscribeTarget | null> = items.map(({ p }) => {
+    const contacts = new Map((await repo.contacts(items.filter((i) => i.subject === 'c').map((i) => i.subjectId))).map((c) => [Number(c.id), c]));
+    const messages = new Map((await repo.messages(items.filter((i) => i.subject === 'm').map((i) => i.subjectId))).map((m) => [Number(m.id), m]));
+    const targets: Array<UnsubscribeTarget | null> = items.map((p) => {
       const row = p.subject === 'c' ? contacts.get(p.subjectId) : messages.get(p.subjectId);
       // The subject must belong to the token's account (isolation); otherwise 404.
       if (!row || row.account_id !== p.accountId) return null;
@@ -81,7 +84,7 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
         const t = targets[i];
         if (!t) return;
         const k = `${t.accountId}\u0000${it.source}`;
-        const row = { k: t.addressKey, s: t.listId ? 'list' : 'account', l: t.listId, r: 'unsubscribe', n: null, ip: it.ip ?? null, ua: it.userAgent ?? null };
+        const row = { k: t.addressKey, s: t.listId ? 'list' : 'account', l: t.listId, r: 'unsubscribe', n: null, ip: it.ip, ua: it.ua };
         const g = groups.get(k);
         if (g) g.push(row);
         else groups.set(k, [row]);
@@ -106,6 +109,10 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
     return targets;
   });
 
+  const submit = (p: UnsubscribePayload, source: string, ip: string | undefined, ua: string | undefined) => committer.submit({
+    accountId: p.accountId, subject: p.subject, subjectId: p.subjectId, listId: p.listId, source, ip: ip ?? null, ua: ua ?? null,
+  });
+
   return {
     resolve,
     /**
@@ -119,9 +126,19 @@ export function unsubscribeCore(deps: Deps, suppressions: SuppressionsCore) {
     },
     /** The same for a payload already verified (the inbound mailto handler). */
     async unsubscribePayload(p: UnsubscribePayload, ctx: UnsubscribeContext): Promise<UnsubscribeTarget | null> {
-      const done = await committer.submit({ p, source: ctx.source ?? 'one-click', ip: ctx.ip, userAgent: ctx.userAgent });
+      const done = await submit(p, ctx.source ?? 'one-click', ctx.ip, ctx.userAgent);
       if (!done) return null;
       return ctx.names === false ? done : resolvePayload(p);
+    },
+    /**
+     * The one-click POST's path (R-UNSUB-4): the token is verified at once (null → 404 without
+     * waiting), otherwise the promise settles after the batch holding this suppression has
+     * committed, with the target without account and list names. No async layers in between:
+     * this is the one-click endpoint's hot path (issue 4 bench).
+     */
+    oneClick(token: string, ip: string | undefined, userAgent: string | undefined): Promise<UnsubscribeTarget | null> | null {
+      const p = verifyUnsubscribeToken(keys, token);
+      return p && submit(p, 'one-click', ip, userAgent);
     },
     resolvePayload,
     /** "Unsubscribed by mistake": the recipient removes the entry themselves. */

@@ -11,7 +11,11 @@ function base(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*').header('x-robots-tag', 'noindex');
 }
 
-const ctxOf = (req: FastifyRequest) => ({ ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 500) });
+const userAgentOf = (req: FastifyRequest) => String(req.headers['user-agent'] ?? '').slice(0, 500);
+const ctxOf = (req: FastifyRequest) => ({ ip: req.ip, userAgent: userAgentOf(req) });
+
+/** The one-click answers' headers, built once (R-UNSUB-5/6: no Location, no cookie, CORS open). */
+const TEXT = { 'cache-control': 'no-store', 'access-control-allow-origin': '*', 'x-robots-tag': 'noindex', 'content-type': 'text/plain; charset=utf-8' };
 
 /**
  * The public one-click endpoint `/u/TOKEN` exactly as COMPLIANCE.md B.1: POST (any content
@@ -24,23 +28,46 @@ export const unsubscribeRoutes: RouteModule = async (app, { core, deps, metrics 
   const html = (reply: FastifyReply, status: number, body: string) => base(reply).status(status).type('text/html; charset=utf-8').send(body);
   const missing = (req: FastifyRequest, reply: FastifyReply) => html(reply, 404, notFoundPage(pageLang(req.headers['accept-language'])));
 
+  const pub = { config: { public: true }, schema: { hide: true } } as const;
+  const oneClicks = metrics.unsubscribes.labels({ via: 'one-click' });
+  const notFound = (reply: FastifyReply) => { reply.code(404).headers(TEXT).send('Not found\n'); };
+  /** Browsers submitting the confirmation form (Accept: text/html) get a page after the commit. */
+  const pagePost = async (req: Req, reply: FastifyReply) => {
+    const t = await unsub.unsubscribe(req.params.token, { ...ctxOf(req), names: true });
+    if (!t) return notFound(reply);
+    oneClicks.inc();
+    return html(reply, 200, donePage(pageLang(req.headers['accept-language']), t, action(req)));
+  };
+
   await app.register(async (scope) => {
-    // Receivers POST `List-Unsubscribe=One-Click` urlencoded or multipart, some with no body or
-    // an odd type (R-UNSUB-4): accept anything small, read it raw, ignore it for one-click.
+    // One-click POST (R-UNSUB-4): receivers send `List-Unsubscribe=One-Click` urlencoded or
+    // multipart, some with no body or an odd type; the body never matters, so it is not read at
+    // all (any content type, any size; Node discards it once the answer is sent). Its own scope,
+    // so the pages below keep their form parser.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    for (const path of ['/u/:token', '/u/:token/']) {
+      // Callback style on the group commit's promise, no async layers (the hot path, issue 4
+      // bench). The answer goes out only after the commit (R-UNSUB-4, R-UNSUB-9).
+      scope.post<{ Params: { token: string } }>(path, pub, (req, reply) => {
+        if (String(req.headers.accept ?? '').includes('text/html')) return pagePost(req, reply);
+        const done = unsub.oneClick(req.params.token, req.ip, userAgentOf(req));
+        if (!done) return notFound(reply);
+        done.then((t) => {
+          if (!t) return notFound(reply);
+          oneClicks.inc();
+          reply.headers(TEXT).send('Unsubscribed\n');
+        }, (err) => { reply.send(err); });
+      });
+    }
+  });
+
+  await app.register(async (scope) => {
+    // The pages' forms (resubscribe, preferences) are small urlencoded bodies: read any small body raw.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
-    const pub = { config: { public: true }, schema: { hide: true } } as const;
 
     for (const path of ['/u/:token', '/u/:token/']) {
-      scope.post<{ Params: { token: string } }>(path, pub, async (req, reply) => {
-        const wantsPage = String(req.headers.accept ?? '').includes('text/html');
-        const t = await unsub.unsubscribe(req.params.token, { ...ctxOf(req), names: wantsPage });
-        if (!t) return base(reply).status(404).type('text/plain; charset=utf-8').send('Not found\n');
-        metrics.unsubscribes.inc({ via: 'one-click' });
-        // Browsers submitting the confirmation form get a page; mail clients get a short text.
-        if (wantsPage) return html(reply, 200, donePage(pageLang(req.headers['accept-language']), t, action(req)));
-        return base(reply).status(200).type('text/plain; charset=utf-8').send('Unsubscribed\n');
-      });
       scope.get<{ Params: { token: string } }>(path, pub, async (req, reply) => {
         const t = await unsub.resolve(req.params.token);
         if (!t) return missing(req, reply);
