@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SuppressionCsvParser } from '../src/core/suppressions-csv-parse.js';
+import { joinSummaries, SuppressionCsvParser } from '../src/core/suppressions-csv-parse.js';
 import { SuppressionCsvRecords } from '../src/core/suppressions-csv-records.js';
 import { forEachImportRow, ImportBatchBuilder, type ImportBatch } from '../src/store/suppression-import-batch.js';
 
@@ -105,6 +105,36 @@ describe('suppression CSV: the plain path reads exactly what csv-parse reads (is
   it.each(TRICKY)('%s: same rows, summary and errors from the import parser', async (_name, text) => {
     const rand = rng(text.length + 1);
     for (const chunks of chunkings(text, rand).slice(0, 8)) expect(await parsed(chunks, true)).toEqual(await parsed(chunks, false));
+  });
+
+  it.each(TRICKY)('%s: a parse handed to another parser at any chunk boundary ends the same (the import thread)', async (_name, text) => {
+    // Short inputs in chunks of up to 12 characters, long ones in about 30 chunks.
+    const rand = rng(text.length + 2);
+    const chunks: string[] = [];
+    for (let i = 0; i < text.length;) {
+      const n = 1 + Math.floor(rand() * Math.max(12, text.length / 15));
+      chunks.push(text.slice(i, i + n));
+      i += n;
+    }
+    const whole = await parsed(chunks, false);
+    for (let k = 0; k <= chunks.length; k++) {
+      const rows: unknown[] = [];
+      const batch = (b: ImportBatch) => forEachImportRow(b, (key, kind) => rows.push([key, ...kind]));
+      const a = new SuppressionCsvParser(batch, { pause: true });
+      let got: unknown;
+      try {
+        for (const c of chunks.slice(0, k)) a.write(c);
+        const state = a.handOff();
+        expect(state).not.toBeNull();
+        // What crosses to the thread is plain data (structured clone keeps it as it is).
+        const b = new SuppressionCsvParser(batch, { state: structuredClone(state!) });
+        for (const c of chunks.slice(k)) b.write(c);
+        got = { rows, summary: joinSummaries(a.summary, await b.end()) };
+      } catch (e) {
+        got = { rows, error: [(e as { code?: string }).code, (e as Error).message] };
+      }
+      expect(got, `handed over after ${k} of ${chunks.length} chunks`).toEqual(whole);
+    }
   });
 
   it('agrees on 3,000 random texts over an alphabet of the characters that matter', async () => {

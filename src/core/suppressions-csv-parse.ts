@@ -1,7 +1,7 @@
 import { fail } from '../domain/errors.js';
 import { ImportBatchBuilder, type ImportBatch } from '../store/suppression-import-batch.js';
 import { prepareEntry } from './suppression-prepare.js';
-import { SuppressionCsvRecords } from './suppressions-csv-records.js';
+import { SuppressionCsvRecords, type CsvRecordsState } from './suppressions-csv-records.js';
 
 /** Rows per write batch (one transaction each). */
 export const IMPORT_BATCH = 5000;
@@ -10,6 +10,19 @@ const ADDRESS_COLUMNS = ['address', 'email', 'e-mail', 'email_address', 'メー�
 
 /** What the parse side reports when the input ends. */
 export interface ParseSummary { total: number; rejected_count: number; rejected: Array<{ line: number; reason: string }>; header: boolean }
+
+/** Where a parse is, for another parser to carry on (SuppressionCsvParser.handOff). */
+export interface ParserState { records: CsvRecordsState; cols: Columns | null }
+
+type Columns = { addr: number; scope: number; list: number; reason: number; note: number };
+
+/** The summary of a parse that one parser began and another finished (lines are the input's). */
+export function joinSummaries(a: ParseSummary, b: ParseSummary): ParseSummary {
+  return {
+    total: a.total + b.total, rejected_count: a.rejected_count + b.rejected_count,
+    rejected: [...a.rejected, ...b.rejected].slice(0, MAX_REJECTED), header: a.header || b.header,
+  };
+}
 
 /**
  * The parse half of the suppression CSV import: records (SuppressionCsvRecords: csv-parse, or
@@ -21,18 +34,51 @@ export interface ParseSummary { total: number; rejected_count: number; rejected:
  */
 export class SuppressionCsvParser {
   private records: SuppressionCsvRecords;
-  private cols: { addr: number; scope: number; list: number; reason: number; note: number } | null = null;
+  private cols: Columns | null = null;
   private batch = new ImportBatchBuilder(IMPORT_BATCH);
   private failed: unknown = null;
   readonly summary: ParseSummary = { total: 0, rejected_count: 0, rejected: [], header: false };
 
-  /** `opts.plain: false` parses with csv-parse alone (tests compare the two). */
-  constructor(private onBatch: (batch: ImportBatch) => void, opts: { plain?: boolean } = {}) {
+  /**
+   * `opts.plain: false` parses with csv-parse alone (tests compare the two). `opts.pause`: stop
+   * where csv-parse would take over (`paused`), so that `handOff()` can still move the parse to
+   * the thread. `opts.state`: carry on from another parser's `handOff()`.
+   */
+  constructor(private onBatch: (batch: ImportBatch) => void, opts: { plain?: boolean; pause?: boolean; state?: ParserState } = {}) {
+    if (opts.state) {
+      this.cols = opts.state.cols;
+      this.summary.header = this.cols !== null;
+    }
     this.records = new SuppressionCsvRecords({
       record: (rec, line) => this.record(rec, line),
       skip: (line, message) => { this.summary.total++; this.reject(line, `unreadable CSV row: ${message}`); },
       fatal: (err) => { this.failed ??= err; },
-    }, opts);
+    }, { plain: opts.plain, pause: opts.pause, state: opts.state?.records });
+  }
+
+  /** Whether a pausing parser stopped where csv-parse would take over (see SuppressionCsvRecords). */
+  get paused(): boolean {
+    return this.records.paused;
+  }
+
+  /**
+   * Hands out the rows so far as a batch and returns where the parse is, for a parser on another
+   * thread to carry on (its summary then adds to this one's); null when csv-parse has taken over
+   * here. This parser is done afterwards.
+   */
+  handOff(): ParserState | null {
+    this.check();
+    const records = this.records.snapshot();
+    if (!records) return null;
+    this.flush();
+    return { records, cols: this.cols };
+  }
+
+  /** Stops pausing: csv-parse reads the kept text here. */
+  unpause(): void {
+    this.check();
+    this.records.unpause();
+    this.check();
   }
 
   private reject(line: number, reason: string) {
@@ -92,7 +138,7 @@ function field(rec: string[], i: number): string {
 }
 
 /** Column positions from the header row; the address column is required. */
-function header(rec: string[]) {
+function header(rec: string[]): Columns {
   const names = rec.map((c) => c.replace(/^\uFEFF/, '').trim().toLowerCase());
   const addr = names.findIndex((c) => ADDRESS_COLUMNS.includes(c));
   if (addr < 0) fail('E_CSV', `no address column: the header needs one of ${ADDRESS_COLUMNS.join(', ')}`);

@@ -9,6 +9,16 @@ const CSV_OPTIONS = { bom: true, skip_empty_lines: true, skip_records_with_error
  */
 const MAX_PLAIN_LINE = 20_000;
 
+/** Where a plain reader stopped: enough for another to carry on exactly (thread to thread). */
+export interface CsvRecordsState {
+  carry: string;
+  line: number;
+  delim: '\n' | '\r\n' | null;
+  took: boolean;
+  /** The text from the line where csv-parse takes over (a paused reader's), in order. */
+  pending: string[];
+}
+
 /** Receives the records of a CSV text: the fields, and the (1-based) line the record ends on. */
 export interface CsvRecordSink {
   /** `fields` may be reused for the next record: keep its items, not the array. */
@@ -48,14 +58,59 @@ export class SuppressionCsvRecords {
   /** The first comma at or after the last line read in the text being read (reset per text). */
   private comma = -1;
 
-  /** `plain: false` sends everything to csv-parse (the reference that tests compare with). */
-  constructor(private sink: CsvRecordSink, opts: { plain?: boolean } = {}) {
-    if (opts.plain === false) this.handOver('');
+  /** With `pause`, the text csv-parse would take is kept here instead (see `paused`). */
+  private pending: string[] | null = null;
+  private isPaused = false;
+
+  /**
+   * `plain: false` sends everything to csv-parse (the reference that tests compare with).
+   * `pause: true`: where csv-parse would take over, stop and keep the rest of the text unread, so
+   * that another reader can carry on from `snapshot()` (the import hands a paused reader to its
+   * parse thread). `state`: carry on from another reader's snapshot.
+   */
+  constructor(private sink: CsvRecordSink, opts: { plain?: boolean; pause?: boolean; state?: CsvRecordsState } = {}) {
+    if (opts.pause) this.pending = [];
+    if (opts.state) {
+      ({ carry: this.carry, line: this.line, delim: this.delim, took: this.took } = opts.state);
+      const [first, ...more] = opts.state.pending;
+      if (first !== undefined) this.handOver(first);
+      for (const t of more) this.write(t);
+    } else if (opts.plain === false) this.handOver('');
+  }
+
+  /** Whether a pausing reader stopped where csv-parse would take over (its further input is kept). */
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /**
+   * Where this reader is, for another reader to carry on (`state`), or null when csv-parse has
+   * taken over (its state cannot move). The reader is done afterwards.
+   */
+  snapshot(): CsvRecordsState | null {
+    if (this.csv || this.stopped) return null;
+    this.stopped = true;
+    return { carry: this.carry, line: this.line, delim: this.delim, took: this.took, pending: this.pending ?? [] };
+  }
+
+  /** Stops pausing: csv-parse reads the kept text here. */
+  unpause(): void {
+    const kept = this.pending;
+    this.pending = null;
+    this.isPaused = false;
+    const [first, ...more] = kept ?? [];
+    if (first === undefined) return;
+    this.handOver(first);
+    for (const t of more) this.write(t);
   }
 
   /** Reads a chunk of text; complete records go to the sink at once. */
   write(chunk: string): void {
     if (this.stopped || !chunk) return;
+    if (this.paused) {
+      this.pending!.push(chunk);
+      return;
+    }
     if (this.csv) {
       this.csv.write(chunk);
       return;
@@ -80,6 +135,7 @@ export class SuppressionCsvRecords {
   /** Ends the input; resolves once everything was read. */
   async end(): Promise<void> {
     if (this.stopped) return;
+    this.unpause();
     if (!this.csv) {
       // The last line, without a line break: a record too (csv-parse reads it at the end).
       const rest = this.carry;
@@ -151,8 +207,13 @@ export class SuppressionCsvRecords {
     this.sink.record(fields, line);
   }
 
-  /** Hands the rest of the input (from a line boundary on) to csv-parse for good. */
+  /** Hands the rest of the input (from a line boundary on) to csv-parse for good (or keeps it, pausing). */
   private handOver(text: string): void {
+    if (this.pending) {
+      this.pending.push(text);
+      this.isPaused = true;
+      return;
+    }
     const offset = this.line - 1;
     const csv = parse(this.took ? { ...CSV_OPTIONS, bom: false, record_delimiter: this.delim! } : CSV_OPTIONS);
     this.csv = csv;

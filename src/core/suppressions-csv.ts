@@ -1,12 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { stringify } from 'csv-stringify';
 import type { Deps } from '../app/deps.js';
-import { TegamiError, type ErrorCode } from '../domain/errors.js';
 import { suppressionsRepo, type SuppressionFilter } from '../store/suppressions-repo.js';
 import type { ImportBatch } from '../store/suppression-import-batch.js';
 import { decodeCsvStream } from './csv-decode.js';
-import { SuppressionCsvParser, type ParseSummary } from './suppressions-csv-parse.js';
+import { joinSummaries, SuppressionCsvParser, type ParseSummary } from './suppressions-csv-parse.js';
+import { startParseThread, type ParseThread } from './suppressions-parse-thread.js';
 import type { SuppressionsCore } from './suppressions.js';
 
 const COLUMNS = ['address', 'scope', 'list_id', 'reason', 'source', 'note', 'created_at'];
@@ -55,20 +54,23 @@ export interface SuppressionImportSummary {
   rejected: Array<{ line: number; reason: string }>;
 }
 
-/** Inputs up to this many characters parse inline; larger ones on a parse thread of their own. */
+/** Inputs up to this many characters are parsed on the main thread only (no thread to start). */
 const INLINE_CHARS = 1 << 20;
-/** Text chunks in flight to the parse thread, and parsed batches waiting to be written: flat memory. */
-const MAX_CHUNKS_IN_FLIGHT = 16;
+/** Parsed batches waiting to be written: flat memory. */
 const MAX_BATCHES_WAITING = 3;
 
 /**
  * Streams a CSV into the ledger (an address/email column; optional scope, list_id, reason, note).
- * Idempotent: existing entries are counted, not duplicated. Each batch of 5,000 rows commits
- * whole; a bad row is reported with its line and never written. A large input is parsed and
- * validated on a thread of its own while the main thread writes the previous batch (pipelined);
- * memory stays flat: only a few chunks and batches are ever in flight. The import writes one audit
- * row (suppression_imports) and tags its ledger entries with its id instead of one history row
- * per address (docs/suppressions.md).
+ * Idempotent: existing entries are counted, not duplicated, never changed (R-UNSUB-12). Each
+ * batch of 5,000 rows commits whole; a bad row is reported with its line and never written. The
+ * main thread parses from the start; past INLINE_CHARS it starts a parse thread and, once that has
+ * loaded, hands it the parse at a chunk boundary (SuppressionCsvParser.handOff): from then on the
+ * thread parses and validates while the main thread writes the previous batch (pipelined). Where
+ * csv-parse has to take over from the plain-text path before the thread is ready, the main thread
+ * stops parsing and waits for it, so a quoted file is parsed on the thread as well. Memory stays
+ * flat: only a few chunks and batches are ever in flight. The import writes one audit row
+ * (suppression_imports) and tags its ledger entries with its id instead of one history row per
+ * address (docs/suppressions.md).
  */
 export async function importSuppressionsCsv(core: SuppressionsCore, accountId: string, input: Readable, ctx: { source: string; ip?: string; userAgent?: string }): Promise<SuppressionImportSummary> {
   const importId = await core.beginImport(accountId, ctx);
@@ -95,34 +97,42 @@ export async function importSuppressionsCsv(core: SuppressionsCore, accountId: s
     });
   };
   const until = async (ok: () => boolean) => { while (!ok()) await new Promise<void>((r) => wakers.push(r)); };
+  const room = () => writeErr !== null || waiting < MAX_BATCHES_WAITING;
+  const inline = new SuppressionCsvParser(onBatch, { pause: true });
   let thread: ParseThread | null = null;
+  let onThread = false;
   try {
     const { text, encoding } = decodeCsvStream(input);
     // The decoded strings as they are (without this the stream hands them on re-encoded as UTF-8 bytes).
     text.setEncoding('utf8');
-    let buffered: string[] = [];
-    let bufferedChars = 0;
+    let chars = 0;
     for await (const chunk of text) {
       if (writeErr) break;
-      if (!thread) {
-        buffered.push(chunk);
-        bufferedChars += chunk.length;
-        if (bufferedChars < INLINE_CHARS) continue;
-        thread = startParseThread(onBatch, wake);
-        for (const c of buffered) await thread.send(c, () => waiting < MAX_BATCHES_WAITING, until);
-        buffered = [];
+      if (onThread) {
+        await thread!.send(chunk, room, until);
         continue;
       }
-      await thread.send(chunk, () => waiting < MAX_BATCHES_WAITING, until);
+      chars += chunk.length;
+      if (!thread && chars > INLINE_CHARS) thread = startParseThread(onBatch, wake);
+      if (thread && (thread.ready() || inline.paused)) {
+        await thread.whenReady(until);
+        const state = inline.handOff();
+        if (!state) throw new Error('suppression import: the parse could not be handed to its thread');
+        thread.start(state);
+        onThread = true;
+        await thread.send(chunk, room, until);
+        continue;
+      }
+      await until(room);
+      inline.write(chunk);
     }
     let parsed: ParseSummary;
     if (writeErr) parsed = { total: 0, rejected_count: 0, rejected: [], header: true };
-    else if (thread) parsed = await thread.end(until);
+    else if (onThread) parsed = joinSummaries(inline.summary, await thread!.end(until));
     else {
-      // A small input: parse inline, no thread to start.
-      const p = new SuppressionCsvParser(onBatch);
-      for (const c of buffered) p.write(c);
-      parsed = await p.end();
+      // The whole input parsed here (a thread that was still loading is not needed).
+      inline.unpause();
+      parsed = await inline.end();
     }
     await writing;
     if (writeErr) throw writeErr;
@@ -138,47 +148,4 @@ export async function importSuppressionsCsv(core: SuppressionsCore, accountId: s
   } finally {
     await thread?.close();
   }
-}
-
-interface ParseThread {
-  /** Posts a chunk once fewer than MAX_CHUNKS_IN_FLIGHT are unparsed and `room()` holds. */
-  send(chunk: string, room: () => boolean, until: (ok: () => boolean) => Promise<void>): Promise<void>;
-  /** Ends the input; resolves with the parse summary after the last batch was handed out. */
-  end(until: (ok: () => boolean) => Promise<void>): Promise<ParseSummary>;
-  close(): Promise<void>;
-}
-
-/** Starts the parse thread (src/core/suppressions-import-thread.ts). */
-function startParseThread(onBatch: (batch: ImportBatch) => void, wake: () => void): ParseThread {
-  const worker = new Worker(new URL('./suppressions-import-thread-boot.mjs', import.meta.url));
-  let inFlight = 0;
-  let failed: Error | null = null;
-  let summary: ParseSummary | null = null;
-  const fail = (e: Error) => { failed ??= e; wake(); };
-  worker.on('message', (m: { batch?: ImportBatch; ack?: boolean; done?: ParseSummary; error?: { code?: string; message: string } }) => {
-    if (m.batch !== undefined) onBatch(m.batch);
-    else if (m.ack) { inFlight--; wake(); }
-    else if (m.done) { summary = m.done; wake(); }
-    else if (m.error) fail(m.error.code ? new TegamiError(m.error.code as ErrorCode, m.error.message) : new Error(m.error.message));
-  });
-  worker.on('error', (e) => fail(e));
-  worker.on('exit', (code) => { if (!summary) fail(new Error(`suppression import parse thread exited with code ${code}`)); });
-  return {
-    async send(chunk, room, until) {
-      await until(() => failed !== null || (inFlight < MAX_CHUNKS_IN_FLIGHT && room()));
-      if (failed) throw failed;
-      inFlight++;
-      worker.postMessage({ chunk });
-    },
-    async end(until) {
-      if (failed) throw failed;
-      worker.postMessage({ end: true });
-      await until(() => failed !== null || summary !== null);
-      if (failed) throw failed;
-      return summary!;
-    },
-    async close() {
-      await worker.terminate();
-    },
-  };
 }

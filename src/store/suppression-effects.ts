@@ -75,9 +75,12 @@ export const PENDING_SQL = PENDING.map((s) => `'${s}'`).join(', ');
  * before its insert): one statement reads them by rowid range and looks each key up in the
  * messages index (CROSS JOIN keeps that order whatever the tables' sizes; the unary + keeps SQLite
  * off the account's whole ledger through an index), so a batch without pending mail costs one
- * indexed probe per new entry and no JSON. Same effect as skipPendingFor over the inserted rows.
+ * indexed probe per new entry and no JSON, and none at all while no mail is pending (the
+ * messages_due index answers that). Same effect as skipPendingFor over the inserted rows.
  */
 export function skipPendingForImportSqlite(sq: Database.Database, accountId: string, importId: string, afterId: number, now: number): number {
+  // No pending mail at all (a few index seeks): nothing to look up per entry.
+  if (!stmt(sq, `select 1 from messages where status in (${PENDING_SQL}) limit 1`).get()) return 0;
   const rows = stmt(sq, `select m.id, m.campaign_id, m.rcpt_key, m.category, m.list_id, s.scope as e_scope, s.list_id as e_list, s.reason as e_reason
     from suppressions s cross join messages m
     where s.id > ? and +s.account_id = ? and +s.import_id = ? and m.account_id = s.account_id and m.rcpt_key = s.address_key and m.status in (${PENDING_SQL})`)
