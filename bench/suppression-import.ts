@@ -1,10 +1,11 @@
 /**
  * bench/suppression-import: a generated N-row suppression CSV (default 1,000,000) imported into
- * the ledger on SQLite (csv-parse, validation and canonical keys on a parse thread pipelined with
- * the inserts; ledger rows tagged with the import's id plus one audit row per import; pending-mail
- * check; batches of 5,000), beside a raw better-sqlite3 insert of the same ledger rows into a bare
- * table (the issue's baseline) and, for reference, a raw insert of ledger + one history row per
- * address (what the ledger kept before the import audit, migration 008).
+ * the ledger on SQLite (CSV records, validation and canonical keys on the main thread until the
+ * parse thread has loaded, then on that thread, pipelined with the inserts; ledger rows tagged with
+ * the import's id plus one audit row per import; pending-mail check; batches of 5,000), beside a
+ * raw better-sqlite3 insert of the same ledger rows into a bare table (the issue's baseline) and,
+ * for reference, a raw insert of ledger + one history row per address (what the ledger kept
+ * before the import audit, migration 008).
  * Run: npx tsx bench/suppression-import.ts [--rows N]
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
