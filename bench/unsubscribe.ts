@@ -83,7 +83,8 @@ const fixedPaths = join(dir, 'paths-fixed.txt');
 }
 const count = async () => Number((await db.selectFrom('suppressions').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 const bare = Fastify({ routerOptions: { maxParamLength: 500 } });
-// Same body handling as tegami's route: read any body raw, ignore it.
+// A plain POST route: a catch-all parser reads any body into a Buffer (without one Fastify answers
+// urlencoded with 415). tegami's one-click route does not read the body at all (R-UNSUB-4).
 bare.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_r, body, done) => done(null, body));
 bare.post('/u/:token', async () => 'Unsubscribed\n');
 const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
