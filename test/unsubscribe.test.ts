@@ -62,7 +62,9 @@ describe.each(DIALECTS)('one-click unsubscribe /u/TOKEN on %s (issue 4, RFC 8058
       expect(r.statusCode).toBe(200);
       expect((await entries(addr)).entries).toHaveLength(1);
     }
-    for (const [body, headers, slash] of [[undefined, {}, ''], ['x', { 'content-type': 'text/plain' }, '/'], ['{}', { 'content-type': 'application/json' }, '/']] as const) {
+    for (const [body, headers, slash] of [[undefined, {}, ''], ['x', { 'content-type': 'text/plain' }, '/'], ['{}', { 'content-type': 'application/json' }, '/'],
+      // Malformed types (no subtype, garbage) unsubscribe too: any content type (R-UNSUB-4).
+      ['x', { 'content-type': 'foo' }, ''], ['x', { 'content-type': 'text/' }, '/'], ['x', { 'content-type': ';;;' }, ''], ['x', { 'content-type': '/' }, '']] as const) {
       const r = await raw('POST', `/u/${tok({ subjectId: otherId, listId: '' })}${slash}`, body, headers as Record<string, string>);
       expect(r.statusCode).toBe(200);
       expect(r.headers.location).toBeUndefined();

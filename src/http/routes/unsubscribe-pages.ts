@@ -4,6 +4,9 @@ import { pageLang } from '../pages/html.js';
 import { confirmPage, donePage, notFoundPage, preferencesPage, resubscribedPage } from '../pages/unsubscribe-pages.js';
 import type { RouteModule } from '../types.js';
 
+/** type/subtype with an optional parameter list: what Fastify's content-type parsing accepts. */
+const VALID_MEDIA_TYPE = /^\s*[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+\s*(;|$)/i;
+
 type Req = FastifyRequest<{ Params: { token: string } }>;
 
 /** Headers of every answer: no caching, CORS open, and never a cookie or a Location (R-UNSUB-5/6). */
@@ -46,6 +49,14 @@ export const unsubscribeRoutes: RouteModule = async (app, { core, deps, metrics 
     // so the pages below keep their form parser.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    // A malformed Content-Type (no type/subtype, e.g. `foo`) would get Fastify's 415 before any
+    // parser runs; any content type must unsubscribe (R-UNSUB-4, COMPLIANCE B.1), and the body
+    // is never read, so such a header is treated as octet-stream.
+    scope.addHook('onRequest', (req, _reply, done) => {
+      const ct = req.headers['content-type'];
+      if (ct && !VALID_MEDIA_TYPE.test(ct)) req.headers['content-type'] = 'application/octet-stream';
+      done();
+    });
     for (const path of ['/u/:token', '/u/:token/']) {
       // Callback style on the group commit's promise, no async layers (the hot path, issue 4
       // bench). The answer goes out only after the commit (R-UNSUB-4, R-UNSUB-9).
