@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { joinSummaries, SuppressionCsvParser } from '../src/core/suppressions-csv-parse.js';
 import { SuppressionCsvRecords } from '../src/core/suppressions-csv-records.js';
 import { forEachImportRow, ImportBatchBuilder, type ImportBatch } from '../src/store/suppression-import-batch.js';
+import { prng } from './helpers/prng.js';
 
 /** Everything a record reader hands out, in order (fields copied: the plain path reuses its array). */
 async function records(chunks: string[], plain: boolean) {
@@ -28,17 +29,6 @@ async function parsed(chunks: string[], plain: boolean) {
   }
 }
 
-/** Deterministic pseudo-random numbers (a failure can be replayed). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function chunkings(text: string, rand: () => number): string[][] {
   const out: string[][] = [[text]];
@@ -96,20 +86,20 @@ const TRICKY: Array<[string, string]> = [
 
 describe('suppression CSV: the plain path reads exactly what csv-parse reads (issue 4)', () => {
   it.each(TRICKY)('%s: same records, lines and skips in every chunking', async (_name, text) => {
-    const rand = rng(text.length);
+    const rand = prng(text.length);
     for (const chunks of chunkings(text, rand)) {
       expect(await records(chunks, true), JSON.stringify(chunks.map((c) => c.length))).toEqual(await records(chunks, false));
     }
   });
 
   it.each(TRICKY)('%s: same rows, summary and errors from the import parser', async (_name, text) => {
-    const rand = rng(text.length + 1);
+    const rand = prng(text.length + 1);
     for (const chunks of chunkings(text, rand).slice(0, 8)) expect(await parsed(chunks, true)).toEqual(await parsed(chunks, false));
   });
 
   it.each(TRICKY)('%s: a parse handed to another parser at any chunk boundary ends the same (the import thread)', async (_name, text) => {
     // Short inputs in chunks of up to 12 characters, long ones in about 30 chunks.
-    const rand = rng(text.length + 2);
+    const rand = prng(text.length + 2);
     const chunks: string[] = [];
     for (let i = 0; i < text.length;) {
       const n = 1 + Math.floor(rand() * Math.max(12, text.length / 15));
@@ -139,7 +129,7 @@ describe('suppression CSV: the plain path reads exactly what csv-parse reads (is
 
   it('agrees on 3,000 random texts over an alphabet of the characters that matter', async () => {
     const alphabet = ['a', 'b', '@', '.', 'x.jp', ',', ',', '"', '"', '\n', '\n', '\r', '\r\n', ' ', '\uFEFF', 'é', '\uD83D', '\uDE00', '😀', 'email', 'reason', 'manual'];
-    const rand = rng(42);
+    const rand = prng(42);
     for (let n = 0; n < 3000; n++) {
       let text = rand() < 0.7 ? 'email,reason,note\n' : '';
       const len = Math.floor(rand() * 40);
