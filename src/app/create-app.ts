@@ -16,6 +16,7 @@ import type { Resolver } from '../transport/mx.js';
 import type { PolicyProvider } from '../transport/mta-sts.js';
 import type { Transport } from '../transport/types.js';
 import { createLogger } from './logger.js';
+import { applyWorkerHeapGrowth, sqliteCacheMb } from './worker-memory.js';
 import { createMetrics } from '../http/metrics.js';
 
 /** The roles a process can play. */
@@ -72,7 +73,10 @@ export interface CreateAppOptions {
  */
 export async function createApp(config: Config, roles: Role[], opts: CreateAppOptions = {}): Promise<TegamiApp> {
   const log = opts.log ?? createLogger(config);
-  const store = opts.store ?? openDb({ url: config.database.url, poolSize: config.database.poolSize });
+  // A dedicated sending worker keeps its memory small (issue 3, bench/send): see worker-memory.ts.
+  const dedicatedWorker = roles.includes('worker') && !roles.includes('api');
+  if (dedicatedWorker) applyWorkerHeapGrowth(config.worker.heapGrowingPercent);
+  const store = opts.store ?? openDb({ url: config.database.url, poolSize: config.database.poolSize, sqliteCacheMb: sqliteCacheMb(config, dedicatedWorker) });
   await migrate(store);
   const masterKey = opts.masterKey ?? loadMasterKey(config, { create: true });
   const deps: Deps = { store, clock: opts.clock ?? systemClock, log, config, masterKey, fetch: opts.fetch };

@@ -5,7 +5,7 @@ import type { Config } from './schema.js';
 export function defaultConfig(): Config {
   return {
     dataDir: './data',
-    database: { url: 'sqlite:./data/tegami.db', poolSize: 10 },
+    database: { url: 'sqlite:./data/tegami.db', poolSize: 10, sqliteCacheMb: 0 },
     masterKeyFile: './data/master.key',
     masterKey: '',
     http: {
@@ -23,7 +23,7 @@ export function defaultConfig(): Config {
       mx: { ehloName: '', port: 25 },
       timeoutMs: 60_000,
     },
-    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, lanes: 2, metricsPort: 0, metricsHost: '127.0.0.1', pollMs: 250, retryHours: 120, renderThreads: Math.min(4, availableParallelism()) },
+    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, lanes: 2, metricsPort: 0, metricsHost: '127.0.0.1', pollMs: 250, retryHours: 120, renderThreads: Math.min(4, availableParallelism()), heapGrowingPercent: 20 },
     limits: { attachmentBytes: 10 * 1024 * 1024, messageBytes: 25 * 1024 * 1024 },
     dns: { spfInclude: '', sendingIps: '' },
     console: { sessionHours: 12, loginMaxFailures: 10, loginWindowMinutes: 15 },

@@ -7,6 +7,12 @@ export const ConfigSchema = Type.Object({
     /** `sqlite:PATH` or `postgres://…` */
     url: Type.String(),
     poolSize: Type.Integer({ minimum: 1, maximum: 200 }),
+    /**
+     * SQLite page cache per connection, MB. 0 = automatic: 4 MB in a process that runs the worker
+     * role without the api role (its queries touch the ends of indexes and scan in key order, so a
+     * bigger cache only adds resident memory, bench/send), 16 MB (better-sqlite3's default) otherwise.
+     */
+    sqliteCacheMb: Type.Integer({ minimum: 0, maximum: 4096 }),
   }),
   masterKeyFile: Type.String(),
   /** Base64 32-byte master key; overrides masterKeyFile when set (e.g. from a secret store). */
@@ -76,6 +82,13 @@ export const ConfigSchema = Type.Object({
     renderThreads: Type.Integer({ minimum: 0, maximum: 64 }),
     /** Give up retrying 4xx after this many hours (R-BNC-3: at least 4-5 days). */
     retryHours: Type.Integer({ minimum: 1 }),
+    /**
+     * In a process with the worker role and without the api role: how far V8 lets the main heap
+     * grow past what the last full collection kept, in percent (V8's `--heap-growing-percent`;
+     * 0 = V8's own choice, which lets a sending worker's heap reach 3-4x its live size in
+     * garbage). Smaller = more frequent full collections and less resident memory (bench/send).
+     */
+    heapGrowingPercent: Type.Integer({ minimum: 0, maximum: 1000 }),
   }),
   limits: Type.Object({
     attachmentBytes: Type.Integer({ minimum: 1024 }),

@@ -33,6 +33,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** PostgreSQL only: schema to use via search_path (tests isolate themselves this way). */
   schema?: string;
+  /** SQLite only: page cache of the connection in MB (default: better-sqlite3's 16 MB). */
+  sqliteCacheMb?: number;
 }
 
 const INT8 = 20;
@@ -48,6 +50,7 @@ export function openDb(opts: OpenOptions): Db {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
+    if (opts.sqliteCacheMb) sqlite.pragma(`cache_size = ${-Math.round(opts.sqliteCacheMb * 1024)}`);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
     if (file === ':memory:' || file === '') return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
     // WAL checkpoints run on a thread with its own connection: with automatic checkpoints, the

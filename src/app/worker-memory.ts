@@ -1,0 +1,30 @@
+import { setFlagsFromString } from 'node:v8';
+import type { Config } from '../config/schema.js';
+
+/**
+ * Memory settings of a dedicated sending worker (a process with the worker role and without the
+ * api role), issue 3: peak RSS of the sending process. Both only trade a little CPU for resident
+ * memory, so a process that also answers HTTP (one-click POSTs, p99) keeps the defaults.
+ */
+
+/** SQLite page cache per connection: `database.sqliteCacheMb`, or 4 MB / 16 MB when it is 0 (auto). */
+export function sqliteCacheMb(config: Pick<Config, 'database'>, dedicatedWorker: boolean): number {
+  if (config.database.sqliteCacheMb > 0) return config.database.sqliteCacheMb;
+  return dedicatedWorker ? 4 : 16;
+}
+
+let applied: number | null = null;
+
+/**
+ * `worker.heapGrowingPercent`: V8 lets the old generation grow to its live size times a factor
+ * it picks from its own speed (up to 4x); a sending worker's main thread keeps ~25 MB live and
+ * produces garbage steadily (rows, SQL, SMTP replies), so by default its heap swings between 30
+ * and 100 MB (bench/send). A fixed small factor keeps it near the live size for a few more full
+ * collections. V8 reads this flag each time it sets the next limit, so it takes effect at run
+ * time, for every isolate of the process (render threads included). 0 leaves V8's choice.
+ */
+export function applyWorkerHeapGrowth(percent: number): void {
+  if (!(percent > 0) || applied === percent) return;
+  setFlagsFromString(`--heap-growing-percent=${Math.floor(percent)}`);
+  applied = percent;
+}

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app/create-app.js';
+import { sqliteCacheMb } from '../src/app/worker-memory.js';
+import { defaultConfig } from '../src/config/defaults.js';
+
+/**
+ * Issue 3 (bench/send, peak RSS of the sending process): a dedicated worker process (worker
+ * role, no api role) runs with a small SQLite page cache and a bounded V8 heap growth factor;
+ * a process that also serves HTTP keeps the larger defaults.
+ */
+describe('memory settings of a dedicated sending worker (issue 3)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tegami-worker-memory-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function cachePragma(roles: Array<'api' | 'worker'>, configured = 0): Promise<number> {
+    const config = defaultConfig();
+    config.database.url = `sqlite:${join(dir, `${roles.join('-')}-${configured}.db`)}`;
+    config.database.sqliteCacheMb = configured;
+    config.worker.heapGrowingPercent = 0; // this test process keeps V8's own heap growth
+    const app = await createApp(config, roles, { log: pino({ level: 'silent' }), masterKey: Buffer.alloc(32, 3), startLoops: false, listen: false });
+    try {
+      return app.deps.store.sqlite!.pragma('cache_size', { simple: true }) as number;
+    } finally {
+      await app.stop();
+    }
+  }
+
+  it('a worker-only process caches 4 MB of SQLite pages, one with the api role 16 MB, and database.sqliteCacheMb overrides both', async () => {
+    expect(await cachePragma(['worker'])).toBe(-4096);
+    expect(await cachePragma(['api', 'worker'])).toBe(-16384);
+    expect(await cachePragma(['worker'], 64)).toBe(-65536);
+    expect(sqliteCacheMb({ database: { url: 'postgres://x', poolSize: 1, sqliteCacheMb: 0 } }, true)).toBe(4);
+  });
+
+  it('worker.heapGrowingPercent bounds the main heap of a process whose garbage is promoted (run-time V8 flag)', () => {
+    // The same churn twice in fresh processes: objects live long enough to be promoted, then die
+    // in the old generation, as a worker's batches do. With V8's own growth factor the heap
+    // swings to several times the live size; with 20 % it stays near it.
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const file = join(dir, 'churn.mts');
+    writeFileSync(file, `
+      import { applyWorkerHeapGrowth } from '${root}src/app/worker-memory.ts';
+      applyWorkerHeapGrowth(Number(process.argv[2]));
+      const ring = new Array(20000).fill(null);
+      let peak = 0;
+      for (let i = 0; i < 300000; i++) {
+        ring[i % ring.length] = { id: i, body: 'x'.repeat(64) + i, parts: Array.from({ length: 20 }, (_, k) => ({ k, v: String(i * k) })) };
+        if (i % 500 === 0) peak = Math.max(peak, process.memoryUsage().heapTotal);
+      }
+      console.log(JSON.stringify({ peakMb: peak / 1048576 }));
+    `);
+    const run = (percent: number) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', file, String(percent)], { cwd: root, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`the child exited with ${r.status}: ${r.stderr}`);
+      return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakMb: number }).peakMb;
+    };
+    const v8Default = run(0);
+    const bounded = run(20);
+    expect(bounded).toBeLessThan(v8Default * 0.75);
+  }, 60_000);
+});
