@@ -1,19 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
-
-const CACHE = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+import { statementCache } from './sqlite-statement-cache.js';
 
 /**
  * A prepared statement cached per connection: Kysely's SQLite driver prepares every statement on
  * every execution, which the one-click hot path cannot afford (issue 4 bench: ~6 % of its CPU).
- * Only for constant SQL text (values are always bound, lists are passed as one JSON parameter).
+ * The cache is the connection's one statement cache (sqlite-statement-cache.ts), which Kysely's
+ * driver uses too. Only for constant SQL text (values are always bound, lists are passed as one
+ * JSON parameter); do not change the statement's modes (pluck, raw, …): it is shared.
  */
 export function stmt(sqlite: Database.Database, text: string): Database.Statement {
-  let m = CACHE.get(sqlite);
-  if (!m) CACHE.set(sqlite, (m = new Map()));
-  let s = m.get(text);
-  if (!s) m.set(text, (s = sqlite.prepare(text)));
-  return s;
+  return statementCache(sqlite).prepare(text);
 }
 
 /**
