@@ -6,7 +6,7 @@
  * The data is generated here; tegami's sending and the naive loop each run in a child process
  * of their own, whose peak RSS is its VmHWM (/proc/self/status: all its threads, since they share
  * one address space). The sink is a third child process.
- * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--lanes N] [--only-tegami] [--from-src]
+ * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--lanes N] [--only-tegami] [--from-src] [--no-worker-flags]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -18,6 +18,7 @@ import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
+import { WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { runPool } from '../src/send/pool.js';
 import { arg, printTable, writeResult } from './lib.js';
 import { childSink } from './sink.js';
@@ -78,6 +79,17 @@ async function prepare(dbFile: string) {
   return { accountId: acc.id, campaignId: c.id };
 }
 
+/** BENCH_SMAPS: the largest resident anonymous mappings (V8 spaces, malloc arenas, thread stacks), bucketed by mapping size. */
+function smaps(label: string) {
+  const maps = readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+  const rows = maps.map((m) => ({ head: m.split('\n')[0], size: Number(/^Size:\s+(\d+)/m.exec(m)?.[1] ?? 0), rss: Number(/^Rss:\s+(\d+)/m.exec(m)?.[1] ?? 0) }))
+    .filter((r) => !/\//.test(r.head)).sort((a, b) => b.rss - a.rss);
+  const bucket = new Map<string, number>();
+  for (const r of rows) { const k = r.size >= 65536 ? '64MB+ (malloc arena?)' : r.size >= 32768 ? '32-64MB' : r.size >= 8192 ? '8-32MB' : r.size >= 1024 ? '1-8MB' : r.size >= 256 ? '256KB-1MB' : '<256KB'; bucket.set(k, (bucket.get(k) ?? 0) + r.rss); }
+  process.stderr.write(`${label} anon RSS by mapping size (MB): ${[...bucket].map(([k, v]) => `${k}=${Math.round(v / 1024)}`).join(' ')}\n`);
+  process.stderr.write(rows.slice(0, 12).map((r) => `  ${Math.round(r.rss / 1024)} MB of ${Math.round(r.size / 1024)} MB ${r.head}`).join('\n') + '\n');
+}
+
 /** In the tegami child: schedule and send the prepared campaign with one worker. */
 async function tegamiChild() {
   const dbFile = process.argv[process.argv.indexOf('--db') + 1];
@@ -85,14 +97,16 @@ async function tegamiChild() {
   // The production loops (planner and `worker.lanes` sending lanes), as `tegami worker` runs them.
   const app = await createApp(benchConfig(dbFile, Number(port)), ['worker'], { log: pino({ level: 'warn' }), masterKey: MASTER, startLoops: true, listen: false });
   const atStart = memory().now;
-  // BENCH_MEM_TIMELINE=1 prints the process's memory every 2 s to stderr.
-  const timeline = process.env.BENCH_MEM_TIMELINE ? setInterval(() => {
+  if (process.env.BENCH_SMAPS === '2') smaps('start');
+  // BENCH_MEM_TIMELINE=1 prints the process's memory every 2 s to stderr (=MS: every MS ms), with V8's spaces (size/used MB).
+  const timeline = process.env.BENCH_MEM_TIMELINE ? setInterval(async () => {
     (globalThis as { gc?: () => void }).gc?.(); // with BENCH_NODE_FLAGS=--expose-gc: live memory only
     const m = process.memoryUsage();
     const roll = readFileSync('/proc/self/smaps_rollup', 'utf8');
     const kbOf = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(roll)?.[1] ?? 0) / 1024);
     process.stderr.write(`anon ${kbOf('Anonymous')} file ${kbOf('Rss') - kbOf('Anonymous')} `);
-    process.stderr.write(`rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
+    const sp = (await import('node:v8')).getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${Math.round(x.space_size / 1048576)}/${Math.round(x.space_used_size / 1048576)}`).join(' ');
+    process.stderr.write(`${sp} rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
   }, Number(process.env.BENCH_MEM_TIMELINE) > 1 ? Number(process.env.BENCH_MEM_TIMELINE) : 2000) : null;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -101,16 +115,7 @@ async function tegamiChild() {
   // Finished when the planner marks the campaign sent (every message final).
   while ((await app.core.campaigns.get(accountId, campaignId)).status !== 'sent') await new Promise((r) => setTimeout(r, 100));
   if (timeline) process.stderr.write(`drained; VmHWM ${memory().peak}\n`);
-  if (process.env.BENCH_SMAPS) {
-    // The largest resident anonymous mappings (V8 spaces, malloc arenas, thread stacks) at the end.
-    const maps = readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
-    const rows = maps.map((m) => ({ head: m.split('\n')[0], size: Number(/^Size:\s+(\d+)/m.exec(m)?.[1] ?? 0), rss: Number(/^Rss:\s+(\d+)/m.exec(m)?.[1] ?? 0) }))
-      .filter((r) => !/\//.test(r.head)).sort((a, b) => b.rss - a.rss);
-    const bucket = new Map<string, number>();
-    for (const r of rows) { const k = r.size >= 65536 ? '64MB+ (malloc arena?)' : r.size >= 32768 ? '32-64MB' : r.size >= 8192 ? '8-32MB' : r.size >= 1024 ? '1-8MB' : r.size >= 256 ? '256KB-1MB' : '<256KB'; bucket.set(k, (bucket.get(k) ?? 0) + r.rss); }
-    process.stderr.write(`anon RSS by mapping size (MB): ${[...bucket].map(([k, v]) => `${k}=${Math.round(v / 1024)}`).join(' ')}\n`);
-    process.stderr.write(rows.slice(0, 12).map((r) => `  ${Math.round(r.rss / 1024)} MB of ${Math.round(r.size / 1024)} MB ${r.head}`).join('\n') + '\n');
-  }
+  if (process.env.BENCH_SMAPS) smaps('end');
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   if (timeline) clearInterval(timeline);
@@ -137,6 +142,7 @@ async function tegamiChild() {
     mainHeapMb: Math.round(heap.heapTotal / 1048576), externalMb: Math.round(heap.external / 1048576),
     // CPU of the whole process (all threads) per message: less sensitive to other load than msgs/s.
     cpuMsPerMsg: (cpu.user + cpu.system) / 1000 / (p.sent + p.skipped),
+    nodeFlags: process.execArgv.join(' '), renderThreads: app.deps.config.worker.renderThreads,
   };
 }
 
@@ -165,10 +171,14 @@ async function naiveChild() {
  * through tsx instead.
  */
 function child<T>(childRole: string, args: string[]): Promise<T> {
-  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children; BENCH_WRAP (e.g.
+  // "heaptrack -o /tmp/ht/tegami") runs tegami's child under a tool (its output must not end with a JSON line).
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // tegami's child starts as the systemd unit starts a worker (docs/systemd.md); --no-worker-flags: without them.
+  if (childRole === 'tegami' && !process.argv.includes('--no-worker-flags')) flags.unshift(...WORKER_NODE_FLAGS);
   const script = FROM_SRC ? ['--import', 'tsx', fileURLToPath(import.meta.url)] : [fileURLToPath(new URL('../dist/bench/send.js', import.meta.url))];
-  const proc = spawn(process.execPath, [...flags, ...script, '--role', childRole, ...process.argv.slice(2), ...args],
+  const wrap = childRole === 'tegami' ? (process.env.BENCH_WRAP ?? '').split(' ').filter(Boolean) : [];
+  const proc = spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), ...flags, ...script, '--role', childRole, ...process.argv.slice(2), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app/create-app.js';
-import { sqliteCacheMb } from '../src/app/worker-memory.js';
+import { sqliteCacheMb, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { defaultConfig } from '../src/config/defaults.js';
 
 /**
@@ -64,4 +64,13 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
     const bounded = run(20);
     expect(bounded).toBeLessThan(v8Default * 0.75);
   }, 60_000);
+
+  it('the documented worker unit starts node with the flags a worker is measured with (docs/systemd.md, bench/send)', () => {
+    const unit = readFileSync(new URL('../docs/systemd.md', import.meta.url), 'utf8');
+    const exec = unit.split('\n').find((l) => l.startsWith('ExecStart=') && l.endsWith(' worker'));
+    expect(exec).toBe(`ExecStart=/usr/bin/node ${WORKER_NODE_FLAGS.join(' ')} /opt/tegami/bin/tegami.js worker`);
+    // Node accepts them (an unknown or misspelt flag makes node exit with 9).
+    const r = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, '-e', 'process.exit(0)']);
+    expect(r.status).toBe(0);
+  });
 });

@@ -28,3 +28,13 @@ export function applyWorkerHeapGrowth(percent: number): void {
   setFlagsFromString(`--heap-growing-percent=${Math.floor(percent)}`);
   applied = percent;
 }
+
+/**
+ * Node flags a dedicated worker is started with (docs/systemd.md, bench/send). They size the
+ * main isolate and the process, so they cannot be set at run time:
+ * - `--max-semi-space-size=2`: the main thread's young generation is 2 x 2 MB instead of growing
+ *   to 2 x 16 MB; a worker's short-lived garbage (rows, SQL text, SMTP replies) dies young either way.
+ * - `--v8-pool-size=1`: one V8 helper thread (concurrent marking, sweeping, compilation) instead of
+ *   four, each of which keeps a malloc arena of its own; the render threads already use the other cores.
+ */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1'] as const;
