@@ -4,6 +4,8 @@ declare module 'mailauth/lib/tools.js' {
     parseHeaders(buf: Buffer): { parsed: Array<{ key: string; casedKey: string; line: Buffer }> };
     getSigningHeaderLines(parsed: unknown[], fieldNames: string, verify: boolean): { keys: string; headers: Array<{ key: string; casedKey: string; line: Buffer }> };
     formatSignatureHeaderLine(type: string, values: Record<string, unknown>, folded: boolean): string;
+    formatRelaxedLine(line: Buffer | string, suffix?: string): Buffer;
+    stripSignatureValue(line: Buffer | string, strict?: boolean): Buffer;
   };
   export default tools;
 }
@@ -21,4 +23,10 @@ declare module 'mailauth/lib/dkim/body/index.js' {
     dkimBody(canon: string, hashAlgo: string, maxBodyLength: number | false): { update(chunk: Buffer): void; digest(enc: 'base64'): string };
   };
   export default body;
+}
+declare module 'mailauth/lib/dkim/header/signature-opts.js' {
+  const signatureOpts: {
+    buildSignatureOpts(type: string, lines: { keys: string }, opts: Record<string, unknown>): { opts: Record<string, unknown>; signatureHeaderLine: string };
+  };
+  export default signatureOpts;
 }

@@ -2,6 +2,7 @@
 import tools from 'mailauth/lib/tools.js';
 import header from 'mailauth/lib/dkim/header/index.js';
 import body from 'mailauth/lib/dkim/body/index.js';
+import signatureOpts from 'mailauth/lib/dkim/header/signature-opts.js';
 
 /** The header lines mailauth selected for signing, and the h= names. */
 export interface SigningHeaderLines {
@@ -18,3 +19,5 @@ export interface SigningHeaderLines {
 export const mailauthTools = tools;
 export const mailauthHeader = header;
 export const mailauthBody = body;
+/** buildSignatureOpts: the tags and the to-be-signed DKIM-Signature line relaxedHeaders builds (src/render/dkim.ts). */
+export const mailauthSignatureOpts = signatureOpts;
