@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { composeMessage } from '../src/render/compose.js';
-import { composeTemplate, type PerRecipient, type SharedInput } from '../src/render/compose-template.js';
+import { composeTemplate, freshBoundaryHex, type PerRecipient, type SharedInput } from '../src/render/compose-template.js';
 
 /** The random part of the MIME boundary is the only allowed difference. */
 const norm = (b: Buffer) => b.toString('utf8').replace(/_NmP-[0-9a-f]{16}-Part_/g, '_NmP-X-Part_');
@@ -81,5 +81,16 @@ describe('compose template (issue 3 item 5: composed once per content, substitut
     const t = (await composeTemplate(sharedSub(false)))!;
     expect(() => t.compose({ ...copy(rng(2), 2), unsubscribe: { url: 'https://tmpl.example/u/a b', mailto: 'mailto:x@tmpl.example' } })).toThrow(/whitespace/);
     expect(() => t.compose({ ...copy(rng(2), 2), unsubscribe: null })).toThrow(/R-UNSUB-1/);
+  });
+
+  it('draws each copy\'s boundary from the pooled CSPRNG bytes without reuse, across refills', () => {
+    const seen = new Set<string>();
+    // 4096-byte pool, 8 bytes a boundary: 3,000 draws cross several refills.
+    for (let i = 0; i < 3000; i++) {
+      const h = freshBoundaryHex();
+      expect(h).toMatch(/^[0-9a-f]{16}$/);
+      seen.add(h);
+    }
+    expect(seen.size).toBe(3000);
   });
 });

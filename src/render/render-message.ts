@@ -1,8 +1,8 @@
 import type { MessageContent } from '../core/message-input.js';
 import { composeMessage } from './compose.js';
 import { composeTemplate, type ComposeTemplate } from './compose-template.js';
-import { signMessage, type SigningKeys } from './dkim.js';
-import { compileContent, renderContent, type CompiledContent } from './template.js';
+import { signMessageSync, type SigningKeys } from './dkim.js';
+import { compileContent, renderContent, renderContentSync, type CompiledContent } from './template.js';
 import { PREVIEW_UNSUBSCRIBE_URL } from './preview-url.js';
 
 export { PREVIEW_UNSUBSCRIBE_URL };
@@ -55,7 +55,7 @@ export function mergeVars(spec: Pick<RenderSpec, 'content' | 'recipient' | 'unsu
 export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
   const c = spec.content;
   const t = compiledFor(spec.cacheKey, c);
-  const parts = await renderContent(t, mergeVars(spec));
+  const parts = renderContentSync(t, mergeVars(spec));
   // Subscription copies name only their own recipient: one-click identifies one person (R-UNSUB-3).
   const to = c.category === 'subscription' || !c.to.length ? [spec.recipient.address] : c.to;
   const cc = c.category === 'subscription' ? [] : c.cc;
@@ -64,7 +64,12 @@ export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
   };
   // The MIME skeleton is built once per content (and list, Feedback-ID, SMTPUTF8) and filled per
   // copy; an empty part changes the structure, so such a copy is composed in full.
-  const template = c.attachments.length || parts.html === '' || parts.text === '' ? null : await templateFor(spec, t.html !== null, cc);
+  let template: ComposeTemplate | null = null;
+  if (!c.attachments.length && parts.html !== '' && parts.text !== '') {
+    const key = templateKey(spec, t.html !== null);
+    // A skeleton already built is used without a turn through the microtask queue.
+    template = ready.has(key) ? ready.get(key)! : await templateFor(key, spec, t.html !== null, cc);
+  }
   const raw = template
     ? template.compose(perRecipient)
     : await composeMessage({
@@ -72,21 +77,37 @@ export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
       attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
       headers: c.headers, category: c.category, list: spec.list, feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8,
     });
-  return signMessage(raw, spec.keys, { now: spec.date.getTime() });
+  return signMessageSync(raw, spec.keys, { now: spec.date.getTime() });
 }
 
 const templates = new Map<string, Promise<ComposeTemplate | null>>();
+/** The settled entries of `templates` (null: the content cannot be templated). */
+const ready = new Map<string, ComposeTemplate | null>();
 
-function templateFor(spec: RenderSpec, hasHtml: boolean, cc: string[]): Promise<ComposeTemplate | null> {
+function templateKey(spec: RenderSpec, hasHtml: boolean): string {
+  return `${spec.cacheKey}\u0000${JSON.stringify([spec.list, spec.feedbackId, !!spec.smtpUtf8, hasHtml])}`;
+}
+
+function templateFor(key: string, spec: RenderSpec, hasHtml: boolean, cc: string[]): Promise<ComposeTemplate | null> {
   const c = spec.content;
-  const key = `${spec.cacheKey}\u0000${JSON.stringify([spec.list, spec.feedbackId, !!spec.smtpUtf8, hasHtml])}`;
   let hit = templates.get(key);
   if (!hit) {
     hit = composeTemplate({
       from: c.from, cc, replyTo: c.replyTo, attachments: [], headers: c.headers, category: c.category, list: spec.list,
       feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8, hasHtml, hasText: true,
-    }).catch(() => null);
-    if (templates.size >= MAX_CACHED) templates.delete(templates.keys().next().value as string);
+    }).catch(() => null).then((t) => {
+      // Only while it is still the cached promise: an evicted key must not come back here.
+      if (templates.get(key) === hit) {
+        if (ready.size >= MAX_CACHED) ready.delete(ready.keys().next().value as string);
+        ready.set(key, t);
+      }
+      return t;
+    });
+    if (templates.size >= MAX_CACHED) {
+      const old = templates.keys().next().value as string;
+      templates.delete(old);
+      ready.delete(old);
+    }
     templates.set(key, hit);
   }
   return hit;

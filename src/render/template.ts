@@ -55,12 +55,21 @@ export function compileContent(c: { subject: string; html: string | null; text: 
 
 /** Renders the parsed content for one recipient; the HTML part escapes merge data by default. */
 export async function renderContent(t: CompiledContent, vars: Record<string, unknown>): Promise<{ subject: string; html: string | null; text: string }> {
+  return renderContentSync(t, vars);
+}
+
+/**
+ * renderContent without the promise machinery: liquidjs's renderSync runs the same parsed
+ * templates through the same tags and filters (tegami's scopes are plain data and no tag loads a
+ * file), so the output and the errors are the same.
+ */
+export function renderContentSync(t: CompiledContent, vars: Record<string, unknown>): { subject: string; html: string | null; text: string } {
   try {
-    const subject = (await textEngine.render(t.subject, vars)) as string;
+    const subject = textEngine.renderSync(t.subject, vars) as string;
     // Merge data must not turn the subject into two header lines (no header injection).
     if (/[\r\n\0]/.test(subject)) fail('E_HEADER_INJECTION', 'subject: merge data put CR or LF into the subject');
-    const html = t.html ? ((await htmlEngine.render(t.html, vars)) as string) : null;
-    const text = t.text ? ((await textEngine.render(t.text, vars)) as string) : htmlToText(html ?? '');
+    const html = t.html ? (htmlEngine.renderSync(t.html, vars) as string) : null;
+    const text = t.text ? (textEngine.renderSync(t.text, vars) as string) : htmlToText(html ?? '');
     return { subject: subject.trim(), html, text };
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith?.('E_')) throw e;
