@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app/create-app.js';
 import { sqliteCacheMb, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
-import { defaultConfig } from '../src/config/defaults.js';
+import { defaultConfig, defaultRenderThreads } from '../src/config/defaults.js';
 
 /**
  * Issue 3 (bench/send, peak RSS of the sending process): a dedicated worker process (worker
@@ -72,5 +72,9 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
     // Node accepts them (an unknown or misspelt flag makes node exit with 9).
     const r = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, '-e', 'process.exit(0)']);
     expect(r.status).toBe(0);
+  });
+
+  it('render threads default to one per core but one (the main thread keeps a core), between 1 and 4', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultRenderThreads(cores))).toEqual([1, 1, 2, 3, 4, 4]);
   });
 });

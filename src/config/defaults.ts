@@ -1,6 +1,15 @@
 import { availableParallelism } from 'node:os';
 import type { Config } from './schema.js';
 
+/**
+ * Render threads: one per core but one, at most 4, at least 1. The worker's main thread (claims,
+ * checks, SMTP, the attempt log) keeps a core of its own; on two cores a second render thread
+ * only competes with it for the same CPU and costs ~20-45 MB (bench/send).
+ */
+export function defaultRenderThreads(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
 /** Defaults: SQLite under ./data, capture transport, everything on loopback. */
 export function defaultConfig(): Config {
   return {
@@ -23,7 +32,7 @@ export function defaultConfig(): Config {
       mx: { ehloName: '', port: 25 },
       timeoutMs: 60_000,
     },
-    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, lanes: 2, metricsPort: 0, metricsHost: '127.0.0.1', pollMs: 250, retryHours: 120, renderThreads: Math.min(4, availableParallelism()), heapGrowingPercent: 20 },
+    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, lanes: 2, metricsPort: 0, metricsHost: '127.0.0.1', pollMs: 250, retryHours: 120, renderThreads: defaultRenderThreads(), heapGrowingPercent: 20 },
     limits: { attachmentBytes: 10 * 1024 * 1024, messageBytes: 25 * 1024 * 1024 },
     dns: { spfInclude: '', sendingIps: '' },
     console: { sessionHours: 12, loginMaxFailures: 10, loginWindowMinutes: 15 },
