@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { cachingDatabase } from './sqlite-statement-cache.js';
 import { createRequire } from 'node:module';
 import type pgModule from 'pg';
 import { startCheckpointer, type CheckpointResult } from './sqlite-checkpointer.js';
@@ -51,7 +52,7 @@ export function openDb(opts: OpenOptions): Db {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
     if (opts.sqliteCacheMb) sqlite.pragma(`cache_size = ${-Math.round(opts.sqliteCacheMb * 1024)}`);
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) });
     if (file === ':memory:' || file === '') return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
     // WAL checkpoints run on a thread with its own connection: with automatic checkpoints, the
     // commit that crosses 1,000 WAL pages copies them into the database file and fsyncs it on
