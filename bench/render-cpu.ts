@@ -6,7 +6,7 @@
  * `cp -r src /tmp/oldsrc/ && ln -s $PWD/node_modules /tmp/oldsrc/`) the older renderForRecipient
  * runs in the same process, interleaved round by round, and the table compares the two.
  * Also reports the share of the two crypto.sign calls alone (the floor).
- * Run: flock /tmp/bench.lock npx tsx bench/render-cpu.ts [--copies N (per round, 400)] [--rounds N (24)] [--baseline DIR]
+ * Run: flock /tmp/bench.lock npx tsx bench/render-cpu.ts [--copies N (per round, 400)] [--rounds N (24)] [--baseline DIR]...
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -15,8 +15,8 @@ import { arg, printTable, writeResult } from './lib.js';
 
 const COPIES = arg('copies', 400);
 const ROUNDS = arg('rounds', 24);
-const bi = process.argv.indexOf('--baseline');
-const BASELINE = bi > 0 ? process.argv[bi + 1] : null;
+// Each --baseline DIR (repeatable) is a side of its own, in the order given.
+const BASELINES = process.argv.flatMap((a, i) => (a === '--baseline' ? [process.argv[i + 1]] : []));
 
 const HTML = `<html><body><h1>Hello {{ first }}</h1>${'<p>Our November newsletter with product news, events and offers for you. '.repeat(40)}</p>`
   + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>';
@@ -42,9 +42,9 @@ const spec = (i: number): RenderSpec => ({
 
 type Render = (s: RenderSpec) => Promise<Buffer>;
 const sides: Array<{ name: string; render: Render }> = [{ name: 'current', render: renderForRecipient }];
-if (BASELINE) {
-  const mod = await import(pathToFileURL(`${BASELINE}/src/render/render-message.ts`).href) as { renderForRecipient: Render };
-  sides.unshift({ name: 'baseline', render: mod.renderForRecipient });
+for (const dir of [...BASELINES].reverse()) {
+  const mod = await import(pathToFileURL(`${dir}/src/render/render-message.ts`).href) as { renderForRecipient: Render };
+  sides.unshift({ name: dir, render: mod.renderForRecipient });
 }
 
 const specs = Array.from({ length: COPIES }, (_, i) => spec(i));
@@ -66,7 +66,7 @@ function signsOnly(): number {
 }
 
 // Warm-up: JIT, parse caches, templates.
-for (const s of sides) for (let i = 0; i < 300; i++) await s.render(specs[i]);
+for (const s of sides) for (let i = 0; i < 300; i++) await s.render(specs[i % COPIES]);
 const results: Record<string, number[]> = Object.fromEntries([...sides.map((s) => [s.name, []]), ['signs', []]]);
 for (let r = 0; r < ROUNDS; r++) {
   for (const s of (r % 2 ? [...sides].reverse() : sides)) results[s.name].push(await round(s.render));
@@ -78,4 +78,4 @@ const rows = Object.entries(results).map(([name, v]) => ({
   rounds: v.map((x) => x.toFixed(0)).join(' '),
 }));
 printTable(rows);
-writeResult('render-cpu', { copies: COPIES, rounds: ROUNDS, baseline: BASELINE, usPerCopy: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { median: median(v), rounds: v }])) });
+writeResult('render-cpu', { copies: COPIES, rounds: ROUNDS, baselines: BASELINES, usPerCopy: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { median: median(v), rounds: v }])) });

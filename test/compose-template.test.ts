@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { foldLines, hasLongerLines } from 'nodemailer/lib/mime-funcs';
+import MimeNode from 'nodemailer/lib/mime-node';
 import { composeMessage } from '../src/render/compose.js';
-import { composeTemplate, freshBoundaryHex, type PerRecipient, type SharedInput } from '../src/render/compose-template.js';
+import { composeTemplate, freshBoundaryHex, hasLongerLines76, plainSubjectHeader, plainToHeader, type PerRecipient, type SharedInput } from '../src/render/compose-template.js';
 
 /** The random part of the MIME boundary is the only allowed difference. */
 const norm = (b: Buffer) => b.toString('utf8').replace(/_NmP-[0-9a-f]{16}-Part_/g, '_NmP-X-Part_');
@@ -92,5 +94,42 @@ describe('compose template (issue 3 item 5: composed once per content, substitut
       seen.add(h);
     }
     expect(seen.size).toBe(3000);
+  });
+
+  it('writes plain To and Subject fields exactly as nodemailer\'s encodeHeaderValue + foldLines would', () => {
+    const node = new MimeNode('text/plain', { textEncoding: 'quoted-printable' } as never) as unknown as { encodeHeaderValue(k: string, v: unknown): string };
+    const viaNodemailer = (key: string, v: unknown) => {
+      const e = node.encodeHeaderValue(key, v);
+      return (e || '').toString().trim() ? `${foldLines(`${key}: ${e}`, 76)}\r\n` : '';
+    };
+    const r = rng(17);
+    const CH = 'abcxyz0189._+-@ ABC=?"<>,;:\\()[]ü\t';
+    let plainTo = 0;
+    let plainSubject = 0;
+    for (let i = 0; i < 20000; i++) {
+      const len = 1 + Math.floor(r() * 90);
+      const s = Array.from({ length: len }, () => CH[Math.floor(r() * CH.length)]).join('');
+      const addr = i % 2 ? `${s.replace(/[^a-z0-9._+-]/g, '').slice(0, 40) || 'x'}@${['rcpt.example', 'a-b.c0.example', 'x.y', 'ex-.example', 'bücher.example', 'EX.example'][i % 6]}`.slice(0, 20 + (i % 70)) : s;
+      const to = plainToHeader([addr]);
+      if (to !== null) { plainTo++; expect(to, addr).toBe(viaNodemailer('To', [addr])); }
+      const subj = plainSubjectHeader(s.trim());
+      if (subj !== null) { plainSubject++; expect(subj, s).toBe(viaNodemailer('Subject', s.trim())); }
+    }
+    for (const a of ['u1@rcpt1.example', 'first.last+tag@sub.domain.example', 'x@y.z']) expect(plainToHeader([a])).toBe(viaNodemailer('To', [a]));
+    for (const t of ['News for Name1', 'A  b', 'x', '100% off! #1 (today) [only]']) expect(plainSubjectHeader(t)).toBe(viaNodemailer('Subject', t));
+    expect(plainTo).toBeGreaterThan(1000);
+    expect(plainSubject).toBeGreaterThan(500);
+    // Not for what nodemailer changes: names, IDN, upper case, several addresses, long lines, encoded-word look-alikes, 8-bit.
+    for (const a of ['Bob <b@x.example>', 'u@bücher.example', 'U@X.example', `${'a'.repeat(70)}@x.example`]) expect(plainToHeader([a])).toBeNull();
+    expect(plainToHeader(['a@x.example', 'b@x.example'])).toBeNull();
+    for (const t of ['=?UTF-8?Q?x?=', 'say "hi"', 'ü', 'a'.repeat(67), ' lead', 'trail ', 'tab\there', '']) expect(plainSubjectHeader(t)).toBeNull();
+  });
+
+  it('finds lines over 76 characters exactly as nodemailer\'s hasLongerLines does', () => {
+    const r = rng(23);
+    const P = ['a', 'x'.repeat(30), ' ', '\n', '\r', '\r\n', '\u2028', '\u2029', 'ü', '🎉', '\t'];
+    const cases = ['', 'x'.repeat(76), 'x'.repeat(77), `${'x'.repeat(76)}\n${'y'.repeat(76)}`, `a\n${'y'.repeat(77)}`, '🎉'.repeat(38), '🎉'.repeat(39), 'x'.repeat(128 * 1024 + 1)];
+    for (let i = 0; i < 3000; i++) cases.push(Array.from({ length: Math.floor(r() * 12) }, () => P[Math.floor(r() * P.length)]).join(''));
+    for (const c of cases) expect(hasLongerLines76(c), JSON.stringify(c.slice(0, 200))).toBe(hasLongerLines(c, 76));
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import * as base64 from 'nodemailer/lib/base64';
-import { foldLines, hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs';
+import { foldLines, isPlainText } from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import * as qp from 'nodemailer/lib/qp';
 import { listUnsubscribeValue } from '../domain/headers.js';
@@ -49,6 +49,41 @@ export function freshBoundaryHex(): string {
   const hex = pool.toString('hex', poolAt, poolAt + 8);
   poolAt += 8;
   return hex;
+}
+
+// An address or subject MailComposer writes as it is: foldLines leaves a line under 76 characters
+// alone, addressparser gives a bare lower-case ASCII address back unchanged, and encodeWords
+// leaves printable ASCII without a double quote or an encoded-word look-alike ('=?') alone.
+// test/compose-template.test.ts compares these with nodemailer's encodeHeaderValue + foldLines.
+const PLAIN_ADDRESS = /^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+const PLAIN_SUBJECT = /^[\x21\x23-\x7e](?:[\x20\x21\x23-\x7e]*[\x21\x23-\x7e])?$/;
+
+/**
+ * nodemailer's hasLongerLines(str, 76) (`/^.{77,}/m`, true above 128 kB) as a scan that stops at
+ * the first line over 76 UTF-16 units instead of matching the whole of a long line.
+ */
+export function hasLongerLines76(str: string): boolean {
+  if (str.length > 128 * 1024) return true;
+  let run = 0;
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i);
+    // The line terminators of a non-dotAll '.'.
+    if (c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029) run = 0;
+    else if (++run > 76) return true;
+  }
+  return false;
+}
+
+/** The To field of a single plain address without nodemailer's address parser, or null. */
+export function plainToHeader(to: string[] | undefined): string | null {
+  if (!to || to.length !== 1) return null;
+  const a = to[0];
+  return typeof a === 'string' && a.length < 72 && PLAIN_ADDRESS.test(a) ? `To: ${a}\r\n` : null;
+}
+
+/** The Subject field of a short printable-ASCII subject without nodemailer's encoder, or null. */
+export function plainSubjectHeader(subject: string | undefined): string | null {
+  return typeof subject === 'string' && subject.length < 67 && PLAIN_SUBJECT.test(subject) && !subject.includes('=?') ? `Subject: ${subject}\r\n` : null;
 }
 
 type Slot = 'to' | 'subject' | 'mid' | 'date' | 'lu' | 'html' | 'htmlCte' | 'text' | 'textCte' | 'boundary';
@@ -135,7 +170,7 @@ export async function composeTemplate(shared: SharedInput): Promise<ComposeTempl
     return (v || '').toString().trim() ? `${foldLines(`${key}: ${v}`, 76)}\r\n` : '';
   };
   const body = (content: string): { cte: string; body: string } => {
-    if (isPlainText(content) && !hasLongerLines(content, 76)) return { cte: 'Content-Transfer-Encoding: 7bit\r\n', body: content };
+    if (isPlainText(content) && !hasLongerLines76(content)) return { cte: 'Content-Transfer-Encoding: 7bit\r\n', body: content };
     return node._getTextEncoding(content) === 'Q'
       ? { cte: 'Content-Transfer-Encoding: quoted-printable\r\n', body: encodeWith(new qp.Encoder({ binary: false } as never), content) }
       : { cte: 'Content-Transfer-Encoding: base64\r\n', body: encodeWith(new base64.Encoder({ binary: false } as never), content) };
@@ -149,8 +184,8 @@ export async function composeTemplate(shared: SharedInput): Promise<ComposeTempl
       let out = '';
       for (const p of parts) {
         switch (p) {
-          case 'to': out += header('To', r.to); break;
-          case 'subject': out += header('Subject', r.subject); break;
+          case 'to': out += plainToHeader(r.to as string[]) ?? header('To', r.to); break;
+          case 'subject': out += plainSubjectHeader(r.subject) ?? header('Subject', r.subject); break;
           case 'mid': out += header('Message-ID', r.messageId); break;
           case 'date': out += header('Date', r.date); break;
           case 'lu': {
