@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
@@ -210,6 +210,7 @@ const t = await child<TegamiResult>('tegami', ['--db', dbFile, '--port', String(
 rmSync(dir, { recursive: true, force: true });
 if (process.argv.includes('--only-tegami')) {
   console.log(t, `${Math.round((t.sent + t.skipped) / t.secs)} msgs/s`);
+  writeResult(`send-${N}-tegami`, { rows: N, rssMeasure: 'VmHWM of the sending child process (all threads)', tegami: { ...t, msgsPerSec: (t.sent + t.skipped) / t.secs }, loadavg: loadavg() });
   await sink.close();
   process.exit(0);
 }
