@@ -6,7 +6,7 @@
  * The data is generated here; tegami's sending and the naive loop each run in a child process
  * of their own, whose peak RSS is its VmHWM (/proc/self/status: all its threads, since they share
  * one address space). The sink is a third child process.
- * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--lanes N] [--only-tegami] [--from-src] [--no-worker-flags]
+ * Run: npx tsx bench/send.ts [--rows N] [--naive N] [--threads N] [--batch N] [--concurrency N] [--lanes N] [--connections N] [--only-tegami] [--from-src] [--no-worker-flags]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -43,7 +43,7 @@ function benchConfig(dbFile: string, sinkPort: number) {
   Object.assign(config.database, { url: `sqlite:${dbFile}` });
   config.http.publicUrl = 'https://mail.bench.example';
   config.transport.kind = 'smtp';
-  Object.assign(config.transport.smtp, { host: '127.0.0.1', port: sinkPort, requireTls: false, maxConnections: 10 });
+  Object.assign(config.transport.smtp, { host: '127.0.0.1', port: sinkPort, requireTls: false, maxConnections: arg('connections', 10) });
   Object.assign(config.worker, {
     // The configuration defaults (200 / 20), as a deployment runs; results before 2026-12-05 used
     // --batch 500 --concurrency 50, which holds more rows and copies in flight for no more msgs/s.
