@@ -8,6 +8,7 @@
  * run uses a fresh schema that is dropped afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -62,7 +63,9 @@ export async function scaleSink() {
 /** Starts `tegami worker` processes; resolves once each has logged that it started. */
 export async function startWorkers(n: number, env: Record<string, string>): Promise<ChildProcess[]> {
   return Promise.all(Array.from({ length: n }, () => new Promise<ChildProcess>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+    // Started as the systemd unit starts a worker (docs/systemd.md); --no-worker-flags: without its node flags.
+    const flags = process.argv.includes('--no-worker-flags') ? [] : [...WORKER_NODE_FLAGS];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/cli/main.ts', 'worker'], {
       cwd: ROOT, env: { ...process.env, TEGAMI_CONFIG: '/dev/null', TEGAMI_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
