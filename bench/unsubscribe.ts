@@ -2,8 +2,10 @@
  * bench/unsubscribe: one-click POSTs (each suppression committed before its reply) against the
  * real app on SQLite, beside a bare Fastify POST route in the same run, then a fixed-rate run
  * at 1,000 req/s for latency, for tegami and the bare route. The load generator (autocannon) runs
- * in a child process of its own unless --loadgen-thread. Run:
- * npx tsx bench/unsubscribe.ts [--seconds S] [--tokens N] [--profile] [--loadgen-thread]
+ * in a child process of its own unless --loadgen-thread. The throughput runs alternate between
+ * the two sides in --rounds short rounds (default 5 of S/5 seconds each, the order swapped each
+ * round), so a moment of the machine being slower weighs on both. Run:
+ * npx tsx bench/unsubscribe.ts [--seconds S] [--rounds R] [--tokens N] [--profile] [--loadgen-thread]
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +22,7 @@ import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-tok
 import { arg, printTable, profiled, writeResult } from './lib.js';
 
 const SECONDS = arg('seconds', 10);
+const ROUNDS = Math.max(1, arg('rounds', 5));
 // Enough distinct recipients that every POST of both runs commits a new suppression (no replays).
 const TOKENS = arg('tokens', 200_000);
 const FIXED_TOKENS = 1000 * SECONDS + 2000;
@@ -33,10 +36,10 @@ const LOADGEN = process.argv.includes('--loadgen-thread') ? 'thread' : 'process'
 type RunResult = { rps: number; p50: number; p99: number; errors: number; total: number; p90?: number; max?: number; loadgenCpuS?: number };
 
 /** Load from a child process: its CPU and GC pauses are not the server's event loop's. */
-async function run(url: string, pathsFile: string, opts: { connections: number; rate?: number }): Promise<RunResult> {
+async function run(url: string, pathsFile: string, opts: { connections: number; rate?: number; seconds?: number }): Promise<RunResult> {
   if (LOADGEN === 'thread') return runInThread(url, pathsFile, opts);
   const child = spawn(process.execPath, [new URL('./unsubscribe-load.mjs', import.meta.url).pathname,
-    JSON.stringify({ url, pathsFile, seconds: SECONDS, connections: opts.connections, rate: opts.rate, body: BODY, headers: HEADERS })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    JSON.stringify({ url, pathsFile, seconds: opts.seconds ?? SECONDS, connections: opts.connections, rate: opts.rate, body: BODY, headers: HEADERS })], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   const [code] = await once(child, 'exit');
@@ -45,10 +48,10 @@ async function run(url: string, pathsFile: string, opts: { connections: number; 
 }
 
 /** Load from a worker thread of this process (`--loadgen-thread`). */
-async function runInThread(url: string, pathsFile: string, opts: { connections: number; rate?: number }): Promise<RunResult> {
+async function runInThread(url: string, pathsFile: string, opts: { connections: number; rate?: number; seconds?: number }): Promise<RunResult> {
   process.env.TEGAMI_BENCH_PATHS = pathsFile; // read by the setup module in autocannon's worker
   const r = await autocannon({
-    url, duration: SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS, workers: 1,
+    url, duration: opts.seconds ?? SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS, workers: 1,
     requests: [{ setupRequest: new URL('./unsubscribe-setup.cjs', import.meta.url).pathname }],
   } as never);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total };
@@ -79,6 +82,10 @@ const fixedPaths = join(dir, 'paths-fixed.txt');
   const keys = tokenKeys(masterKey);
   const paths = ids.map((id) => `/u/${createUnsubscribeToken(keys, { accountId: acc.id, listId: list.id, subject: 'c', subjectId: id, issuedAt: 1 })}`);
   writeFileSync(mainPaths, paths.slice(FIXED_TOKENS).join('\n'));
+  // One file per round, so every round's POSTs are new recipients too.
+  const main = paths.slice(FIXED_TOKENS);
+  const per = Math.floor(main.length / (ROUNDS + 1));
+  for (let r = 0; r <= ROUNDS; r++) writeFileSync(`${mainPaths}.${r}`, main.slice(r * per, (r + 1) * per).join('\n'));
   writeFileSync(fixedPaths, paths.slice(0, FIXED_TOKENS).join('\n'));
 }
 const count = async () => Number((await db.selectFrom('suppressions').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -112,9 +119,38 @@ function threadCpu(): Record<string, number> {
   } catch { /* not Linux */ }
   return out;
 }
-const b = await withCpu(() => run(bareUrl, mainPaths, { connections: 50 }));
-const t = await withCpu(() => profiled('unsubscribe-tegami', () => run(app.url!, mainPaths, { connections: 50 })));
-const committedMain = await count();
+type Measured = Awaited<ReturnType<typeof withCpu>>;
+/** The rounds of one side as one run: totals over the summed time; p50/p99 the median round's. */
+function combine(rounds: Measured[], secondsEach: number): Measured & { rounds: Array<{ rps: number; serverCpuUsPerReq: number }> } {
+  const total = rounds.reduce((a, r) => a + r.total, 0);
+  const med = (k: 'p50' | 'p99') => rounds.map((r) => r[k]).sort((x, y) => x - y)[Math.floor(rounds.length / 2)];
+  const cpuUs = rounds.reduce((a, r) => a + r.serverCpuUsPerReq * r.total, 0);
+  const sysUs = rounds.reduce((a, r) => a + r.serverSysUsPerReq * r.total, 0);
+  const lg = rounds.every((r) => r.loadgenCpuS !== undefined) ? rounds.reduce((a, r) => a + (r.loadgenCpuS ?? 0), 0) : undefined;
+  return {
+    rps: total / (secondsEach * rounds.length), total, errors: rounds.reduce((a, r) => a + r.errors, 0), p50: med('p50'), p99: med('p99'), loadgenCpuS: lg,
+    serverCpuUsPerReq: Math.round(cpuUs / Math.max(1, total)), serverSysUsPerReq: Math.round(sysUs / Math.max(1, total)), threads: rounds[rounds.length - 1].threads,
+    rounds: rounds.map((r) => ({ rps: Math.round(r.rps), serverCpuUsPerReq: r.serverCpuUsPerReq })),
+  };
+}
+const roundSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+// Warm-up, not counted: one second each on the last slice of tokens (JIT, connections, caches).
+await run(bareUrl, `${mainPaths}.${ROUNDS}`, { connections: 50, seconds: 1 });
+await run(app.url!, `${mainPaths}.${ROUNDS}`, { connections: 50, seconds: 1 });
+const warmCommitted = await count();
+const tRounds: Measured[] = [];
+const bRounds: Measured[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const bareRound = async () => { bRounds.push(await withCpu(() => run(bareUrl, `${mainPaths}.${r}`, { connections: 50, seconds: roundSeconds }))); };
+  const tegamiRound = async () => {
+    tRounds.push(await withCpu(() => profiled(`unsubscribe-tegami${ROUNDS > 1 ? `-round${r + 1}` : ''}`, () => run(app.url!, `${mainPaths}.${r}`, { connections: 50, seconds: roundSeconds }))));
+  };
+  if (r % 2 === 0) { await bareRound(); await tegamiRound(); } else { await tegamiRound(); await bareRound(); }
+}
+const b = combine(bRounds, roundSeconds);
+const t = combine(tRounds, roundSeconds);
+const afterRounds = await count();
+const committedMain = afterRounds - warmCommitted; // the warm-up's are not counted
 // During the fixed-rate run: the server's event-loop delay and its GC pauses (where p99 comes from).
 const loop = monitorEventLoopDelay({ resolution: 1 });
 const gcs: Array<{ kind: number; ms: number }> = [];
@@ -147,6 +183,7 @@ printTable([
 ]);
 console.log(`load generator: ${LOADGEN === 'process' ? 'child process' : 'worker thread of the server process'}; server sys CPU µs/req: tegami ${t.serverSysUsPerReq}, bare ${b.serverSysUsPerReq}`);
 if (process.env.BENCH_THREAD_CPU) console.log('server threads, CPU s so far:', t.threads);
-console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - committedMain} by ${fixed.total} at the fixed rate`);
+console.log(`rounds (req/s, tegami/bare): ${t.rounds.map((r, i) => `${r.rps}/${b.rounds[i].rps}`).join(' ')}`);
+console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5, ${ROUNDS} interleaved rounds of ${roundSeconds} s); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - afterRounds} by ${fixed.total} at the fixed rate`);
 console.log(`during the fixed-rate run: event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
-writeResult('unsubscribe', { seconds: SECONDS, loadgen: LOADGEN, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - committedMain });
+writeResult('unsubscribe', { seconds: SECONDS, rounds: ROUNDS, roundSeconds, loadgen: LOADGEN, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - afterRounds });
