@@ -115,6 +115,20 @@ describe.each(DIALECTS)('what a one-click POST does to pending mail on %s (issue
     expect((await t.core.suppressions.get(otherAccount, 'reader@example.org')).entries).toEqual([]);
   });
 
+  it('two new entries for one address in one group commit skip its pending message once, with one event', async () => {
+    const list = (await seedList(t.db.db, t.accountId, 'Twice', ['twice@example.net'])).id;
+    const id = Number((await t.db.db.selectFrom('contacts').select('id').where('address', '=', 'twice@example.net').executeTakeFirstOrThrow()).id);
+    const pending = await message(t.accountId, { category: 'subscription', listId: list, status: 'queued', rcpt: 'twice@example.net' });
+    await t.db.db.updateTable('messages').set({ rcpt_key: 'twice@example.net' }).where('id', '=', pending).execute();
+    // The list entry and the account-wide entry both block the message; both POSTs share one batch.
+    const tok = (listId: string) => createUnsubscribeToken(keys(), { accountId: t.accountId, listId, subject: 'c', subjectId: id, issuedAt: 1 });
+    const replies = await Promise.all([post(tok(list)), post(tok(''))]);
+    expect(replies.map((r) => r.statusCode)).toEqual([200, 200]);
+    expect((await t.core.suppressions.get(t.accountId, 'twice@example.net')).entries.map((e) => e.scope).sort()).toEqual(['account', 'list']);
+    expect((await statusOf(pending)).status).toBe('skipped');
+    expect(await skipEvents(pending)).toHaveLength(1);
+  });
+
   it('concurrent POSTs (one group commit) each answer 200 after the commit; duplicates make no second row or history', async () => {
     const addrs = Array.from({ length: 20 }, (_, i) => `burst${i}@example.net`);
     const list = (await seedList(t.db.db, t.accountId, 'Burst', addrs)).id;

@@ -106,7 +106,9 @@ export function skipPendingForImportSqlite(sq: Database.Database, accountId: str
  */
 export function applySkipsSqlite(sq: Database.Database, hits: Array<{ m: PendingMessage & { account_id: string }; reason: string }>, now: number): void {
   for (const h of hits) {
-    stmt(sq, `update messages set status = 'skipped', reason = ?, updated_at = ? where id = ? and status in (${PENDING_SQL})`).run(h.reason, now, h.m.id);
+    // The event only for a message this update skipped: a message is skipped once, however many
+    // new entries (or hits) block it.
+    if (!stmt(sq, `update messages set status = 'skipped', reason = ?, updated_at = ? where id = ? and status in (${PENDING_SQL})`).run(h.reason, now, h.m.id).changes) continue;
     stmt(sq, `insert into events (account_id, message_id, campaign_id, type, data, created_at) values (?, ?, ?, 'skipped', ?, ?)`)
       .run(h.m.account_id, h.m.id, h.m.campaign_id, skipEventData(h.reason), now);
   }

@@ -78,7 +78,7 @@ export function oneClickSqlite(store: Db, items: OneClickRequest[], now: number)
         if (g) g.push(e);
         else byKey.set(k, [e]);
       }
-      const pending = stmt(sq, SQL.pending).all(JSON.stringify(added.map((e) => [e.account_id, e.address_key]))) as Array<{ id: number; account_id: string; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }>;
+      const pending = stmt(sq, SQL.pending).all(JSON.stringify([...byKey.keys()].map((k) => k.split('\u0000')))) as Array<{ id: number; account_id: string; campaign_id: string | null; rcpt_key: string; category: string; list_id: string | null }>;
       if (pending.length) applySkipsSqlite(sq, blockedHits(pending, (m) => byKey.get(`${m.account_id}\u0000${m.rcpt_key}`)), now);
     }
     return targets;
