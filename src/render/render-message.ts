@@ -66,9 +66,9 @@ export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
   // copy; an empty part changes the structure, so such a copy is composed in full.
   let template: ComposeTemplate | null = null;
   if (!c.attachments.length && parts.html !== '' && parts.text !== '') {
-    const key = templateKey(spec, t.html !== null);
+    const entry = templateFor(spec, t.html !== null, cc);
     // A skeleton already built is used without a turn through the microtask queue.
-    template = ready.has(key) ? ready.get(key)! : await templateFor(key, spec, t.html !== null, cc);
+    template = entry.settled ? entry.value : await entry.promise;
   }
   const raw = template
     ? template.compose(perRecipient)
@@ -80,35 +80,26 @@ export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
   return signMessageSync(raw, spec.keys, { now: spec.date.getTime() });
 }
 
-const templates = new Map<string, Promise<ComposeTemplate | null>>();
-/** The settled entries of `templates` (null: the content cannot be templated). */
-const ready = new Map<string, ComposeTemplate | null>();
+/** A MIME skeleton being built or built (value null: the content cannot be templated). */
+type TemplateEntry = { promise: Promise<ComposeTemplate | null>; settled: boolean; value: ComposeTemplate | null };
+const templates = new Map<string, TemplateEntry>();
 
-function templateKey(spec: RenderSpec, hasHtml: boolean): string {
-  return `${spec.cacheKey}\u0000${JSON.stringify([spec.list, spec.feedbackId, !!spec.smtpUtf8, hasHtml])}`;
-}
-
-function templateFor(key: string, spec: RenderSpec, hasHtml: boolean, cc: string[]): Promise<ComposeTemplate | null> {
+function templateFor(spec: RenderSpec, hasHtml: boolean, cc: string[]): TemplateEntry {
   const c = spec.content;
+  const key = `${spec.cacheKey}\u0000${JSON.stringify([spec.list, spec.feedbackId, !!spec.smtpUtf8, hasHtml])}`;
   let hit = templates.get(key);
   if (!hit) {
-    hit = composeTemplate({
+    const entry: TemplateEntry = { promise: Promise.resolve(null), settled: false, value: null };
+    entry.promise = composeTemplate({
       from: c.from, cc, replyTo: c.replyTo, attachments: [], headers: c.headers, category: c.category, list: spec.list,
       feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8, hasHtml, hasText: true,
-    }).catch(() => null).then((t) => {
-      // Only while it is still the cached promise: an evicted key must not come back here.
-      if (templates.get(key) === hit) {
-        if (ready.size >= MAX_CACHED) ready.delete(ready.keys().next().value as string);
-        ready.set(key, t);
-      }
-      return t;
+    }).catch(() => null).then((v) => {
+      entry.value = v;
+      entry.settled = true;
+      return v;
     });
-    if (templates.size >= MAX_CACHED) {
-      const old = templates.keys().next().value as string;
-      templates.delete(old);
-      ready.delete(old);
-    }
-    templates.set(key, hit);
+    if (templates.size >= MAX_CACHED) templates.delete(templates.keys().next().value as string);
+    templates.set(key, (hit = entry));
   }
   return hit;
 }
