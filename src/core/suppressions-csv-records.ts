@@ -72,9 +72,7 @@ export class SuppressionCsvRecords {
     if (opts.pause) this.pending = [];
     if (opts.state) {
       ({ carry: this.carry, line: this.line, delim: this.delim, took: this.took } = opts.state);
-      const [first, ...more] = opts.state.pending;
-      if (first !== undefined) this.handOver(first);
-      for (const t of more) this.write(t);
+      this.resume(opts.state.pending);
     } else if (opts.plain === false) this.handOver('');
   }
 
@@ -98,10 +96,14 @@ export class SuppressionCsvRecords {
     const kept = this.pending;
     this.pending = null;
     this.isPaused = false;
-    const [first, ...more] = kept ?? [];
-    if (first === undefined) return;
-    this.handOver(first);
-    for (const t of more) this.write(t);
+    this.resume(kept ?? []);
+  }
+
+  /** csv-parse reads text kept where the plain path stopped (its first piece starts at a line). */
+  private resume(kept: string[]): void {
+    if (!kept.length) return;
+    this.handOver(kept[0]);
+    for (let i = 1; i < kept.length; i++) this.write(kept[i]);
   }
 
   /** Reads a chunk of text; complete records go to the sink at once. */
