@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SIGNED_HEADERS, signMessage, signMessageSync, type SigningKeys } from '../src/render/dkim.js';
+import { SIGNED_HEADERS, signMessage, type SigningKeys } from '../src/render/dkim.js';
 import { composeMessage } from '../src/render/compose.js';
 import { mailauthBody, mailauthHeader, mailauthTools } from '../src/render/mailauth-parts.js';
 import { verifyDkim } from './helpers/dkim.js';
@@ -63,7 +63,7 @@ describe('DKIM signer (R-AUTH-5..8, R-AUTH-13): one canonicalization for both si
         unsubscribe: { url: `https://sign.example/u/t${i}`, mailto: `mailto:u+t${i}@b.sign.example?subject=unsubscribe` }, feedbackId: 'c:a:subscription:tegami', headers: {},
       } as never);
       const now = 1_700_000_000_000 + i * 1000;
-      const got = signMessageSync(raw, keys, { now });
+      const got = signMessage(raw, keys, { now });
       expect(got.equals(referenceSign(raw, keys, now))).toBe(true);
       if (i < 10) {
         const res = await verifyDkim(got, resolver as never);
@@ -82,13 +82,11 @@ describe('DKIM signer (R-AUTH-5..8, R-AUTH-13): one canonicalization for both si
     ];
     for (let i = 0; i < 80; i++) {
       const raw = Buffer.concat([Buffer.from(heads[i % heads.length]), Buffer.from('\r\n'), Buffer.from(text(r, 40)), i % 5 ? Buffer.alloc(0) : Buffer.from([0xff, 0x20, 0x0d, 0x0a])]);
-      const got = signMessageSync(raw, keys, { now: 1_700_000_000_000 });
+      const got = signMessage(raw, keys, { now: 1_700_000_000_000 });
       expect(got.equals(referenceSign(raw, keys, 1_700_000_000_000)), raw.toString('latin1')).toBe(true);
     }
     // A message with no header/body separator at all.
     const noBody = Buffer.from('From: a@sign.example\r\nSubject: x\r\n');
-    expect(signMessageSync(noBody, keys, { now: 0 }).equals(referenceSign(noBody, keys, 0))).toBe(true);
-    // The async wrapper gives the same bytes.
-    expect((await signMessage(noBody, keys, { now: 0 })).equals(signMessageSync(noBody, keys, { now: 0 }))).toBe(true);
+    expect(signMessage(noBody, keys, { now: 0 }).equals(referenceSign(noBody, keys, 0))).toBe(true);
   });
 });

@@ -34,20 +34,14 @@ function overSigned(lines: { keys: string; headers: Array<{ key: string; casedKe
 /**
  * Prepends two DKIM-Signature fields (rsa-sha256, then ed25519-sha256) with c=relaxed/relaxed
  * and no l= (R-AUTH-5..8, R-AUTH-13). Signing is the last step: call it after every header change.
+ * The body hash and the canonicalized header fields are computed once and shared by both
+ * signatures: mailauth's relaxedHeaders canonicalizes every signed field and then appends the
+ * DKIM-Signature line being built, so only that last line differs between the two algorithms.
+ * Each piece is mailauth's own (formatRelaxedLine, buildSignatureOpts, stripSignatureValue,
+ * formatSignatureHeaderLine); test/dkim-sign.test.ts checks the bytes equal those of signing
+ * through generateCanonicalizedHeader per algorithm.
  */
-export async function signMessage(raw: Buffer, keys: SigningKeys, opts: { now?: number } = {}): Promise<Buffer> {
-  return signMessageSync(raw, keys, opts);
-}
-
-/**
- * signMessage without the promise. The body hash and the canonicalized header fields are
- * computed once and shared by both signatures: mailauth's relaxedHeaders canonicalizes every
- * signed field and then appends the DKIM-Signature line being built, so only that last line
- * differs between the two algorithms. Each piece is mailauth's own (formatRelaxedLine,
- * buildSignatureOpts, stripSignatureValue, formatSignatureHeaderLine); test/dkim-sign.test.ts
- * checks the bytes equal those of signing through generateCanonicalizedHeader per algorithm.
- */
-export function signMessageSync(raw: Buffer, keys: SigningKeys, opts: { now?: number } = {}): Buffer {
+export function signMessage(raw: Buffer, keys: SigningKeys, opts: { now?: number } = {}): Buffer {
   const { head, body } = splitMessage(raw);
   const bodyHash = relaxedBodyHash(body);
   const parsed = mailauthTools.parseHeaders(head).parsed;

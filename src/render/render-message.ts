@@ -1,8 +1,8 @@
 import type { MessageContent } from '../core/message-input.js';
 import { composeMessage } from './compose.js';
 import { composeTemplate, type ComposeTemplate } from './compose-template.js';
-import { signMessageSync, type SigningKeys } from './dkim.js';
-import { compileContent, renderContent, renderContentSync, type CompiledContent } from './template.js';
+import { signMessage, type SigningKeys } from './dkim.js';
+import { compileContent, renderContent, type CompiledContent } from './template.js';
 import { PREVIEW_UNSUBSCRIBE_URL } from './preview-url.js';
 
 export { PREVIEW_UNSUBSCRIBE_URL };
@@ -55,7 +55,7 @@ export function mergeVars(spec: Pick<RenderSpec, 'content' | 'recipient' | 'unsu
 export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
   const c = spec.content;
   const t = compiledFor(spec.cacheKey, c);
-  const parts = renderContentSync(t, mergeVars(spec));
+  const parts = renderContent(t, mergeVars(spec));
   // Subscription copies name only their own recipient: one-click identifies one person (R-UNSUB-3).
   const to = c.category === 'subscription' || !c.to.length ? [spec.recipient.address] : c.to;
   const cc = c.category === 'subscription' ? [] : c.cc;
@@ -77,7 +77,7 @@ export async function renderForRecipient(spec: RenderSpec): Promise<Buffer> {
       attachments: c.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
       headers: c.headers, category: c.category, list: spec.list, feedbackId: spec.feedbackId, smtpUtf8: spec.smtpUtf8,
     });
-  return signMessageSync(raw, spec.keys, { now: spec.date.getTime() });
+  return signMessage(raw, spec.keys, { now: spec.date.getTime() });
 }
 
 /** A MIME skeleton being built or built (value null: the content cannot be templated). */

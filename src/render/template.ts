@@ -53,17 +53,13 @@ export function compileContent(c: { subject: string; html: string | null; text: 
   };
 }
 
-/** Renders the parsed content for one recipient; the HTML part escapes merge data by default. */
-export async function renderContent(t: CompiledContent, vars: Record<string, unknown>): Promise<{ subject: string; html: string | null; text: string }> {
-  return renderContentSync(t, vars);
-}
-
 /**
- * renderContent without the promise machinery: liquidjs's renderSync runs the same parsed
- * templates through the same tags and filters (tegami's scopes are plain data and no tag loads a
- * file), so the output and the errors are the same.
+ * Renders the parsed content for one recipient; the HTML part escapes merge data by default.
+ * Synchronous: liquidjs's renderSync runs the parsed templates through the same tags and filters
+ * as its render (tegami's scopes are plain data and no tag loads a file), without the promise
+ * machinery on the render thread's hot path.
  */
-export function renderContentSync(t: CompiledContent, vars: Record<string, unknown>): { subject: string; html: string | null; text: string } {
+export function renderContent(t: CompiledContent, vars: Record<string, unknown>): { subject: string; html: string | null; text: string } {
   try {
     const subject = textEngine.renderSync(t.subject, vars) as string;
     // Merge data must not turn the subject into two header lines (no header injection).

@@ -140,7 +140,7 @@ export function createMessageBuilder(deps: Deps, collab: SendCollaborators): Mes
       feedbackId: `relay:${row.account_id}:${row.category}:tegami`,
     });
     // Signed after every header change, with the account's domain key (R-AUTH-4, R-AUTH-8).
-    const signed = await signMessage(raw, signing, { now: deps.clock.now() });
+    const signed = signMessage(raw, signing, { now: deps.clock.now() });
     const envelope: Envelope = { mailFrom: verpAddress(vkey, Number(row.id), domain.return_path_domain), rcptTo: [row.rcpt], smtpUtf8: /[^\x00-\x7f]/.test(row.rcpt) };
     return { envelope, raw: signed };
   }

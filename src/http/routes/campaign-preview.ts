@@ -38,7 +38,7 @@ export const campaignPreviewRoutes: RouteModule = (app, { core, deps }) => {
       kind: 'api' as const, from: { name: from.name, address: from.address }, replyTo: c.reply_to, to: [], cc: [], subject: c.subject,
       html: c.html, text: c.text, data: {}, attachments: [], headers, category: 'subscription' as const, listId: listIds[0] ?? null,
     };
-    const parts = await renderContent(compileContent(content), mergeVars({ content, recipient: { address: rcpt, attributes }, unsubscribe }));
+    const parts = renderContent(compileContent(content), mergeVars({ content, recipient: { address: rcpt, attributes }, unsubscribe }));
     const list = listIds[0] ? await core.lists.get(accountId, listIds[0]) : null;
     const raw = await composeMessage({
       from: content.from, to: [rcpt], replyTo: c.reply_to, subject: parts.subject, html: parts.html, text: parts.text, headers,
