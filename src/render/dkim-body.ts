@@ -42,6 +42,7 @@ function bareLineFeeds(body: Uint8Array): number[] | null {
   return prevSp ? null : bare;
 }
 
+/** Whether relaxedBodyHash hashes this body natively (tests check that both of its paths are exercised). */
 export function needsNoLineRewriting(body: Buffer): boolean {
   return bareLineFeeds(body) !== null;
 }
