@@ -87,6 +87,10 @@ describe.each(DIALECTS)('roles as separate processes on %s (issue 11)', (dialect
     expect(await terminate(ws[0])).toBe(0);
     const held = await t.db.db.selectFrom('messages').select('id').where('lease_owner', '=', ws[0].owner!).execute();
     expect(held).toEqual([]);
+    // The other first workers stop too (gracefully), so the one started next has the rest of the
+    // campaign to send whatever its start-up time: a still-running worker could otherwise finish
+    // it first and leave the newcomer, whose counters are checked below, nothing.
+    for (const w of ws.slice(1)) expect(await terminate(w)).toBe(0);
     // This worker serves /metrics and /healthz on a port of its own (worker.metricsPort).
     const metricsPort = await freePort();
     const rest = await startTegami(['worker'], { ...env, TEGAMI_WORKER_METRICS_PORT: String(metricsPort) });
