@@ -50,6 +50,9 @@ function benchConfig(dbFile: string, sinkPort: number) {
     batchSize: arg('batch', config.worker.batchSize), concurrency: arg('concurrency', config.worker.concurrency), renderThreads: arg('threads', config.worker.renderThreads),
     lanes: arg('lanes', config.worker.lanes),
   });
+  // --main-renders auto|on|off: whether the main thread renders too when the render threads are busy.
+  const mr = process.argv.indexOf('--main-renders');
+  if (mr > 0) config.worker.mainThreadRenders = process.argv[mr + 1] as typeof config.worker.mainThreadRenders;
   return config;
 }
 
@@ -142,7 +145,7 @@ async function tegamiChild() {
     mainHeapMb: Math.round(heap.heapTotal / 1048576), externalMb: Math.round(heap.external / 1048576),
     // CPU of the whole process (all threads) per message: less sensitive to other load than msgs/s.
     cpuMsPerMsg: (cpu.user + cpu.system) / 1000 / (p.sent + p.skipped),
-    nodeFlags: process.execArgv.join(' '), renderThreads: app.deps.config.worker.renderThreads,
+    nodeFlags: process.execArgv.join(' '), renderThreads: app.deps.config.worker.renderThreads, mainThreadRenders: app.deps.config.worker.mainThreadRenders,
   };
 }
 

@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { verifyDkim } from './helpers/dkim.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRenderPool, withoutTsx } from '../src/render/render-pool.js';
+import { createRenderPool, THREAD_INFLIGHT, withoutTsx } from '../src/render/render-pool.js';
 import { renderThreadScript, THREAD_STUB_SOURCE } from '../src/render/render-bundle.js';
 import { renderForRecipient, type RenderSpec } from '../src/render/render-message.js';
 import { readFileSync } from 'node:fs';
@@ -145,6 +145,60 @@ describe('render pool slab (issue 3, bounded memory for copies in flight)', () =
       expect(big.raw.buffer instanceof SharedArrayBuffer).toBe(false);
       expect(big.raw.length).toBeGreaterThan(200 * 1024);
       big.release();
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('render pool: the main thread helps a busy render thread (issue 3, bench/send)', () => {
+  const inSlab = (r: { raw: Buffer }) => r.raw.buffer instanceof SharedArrayBuffer;
+
+  it('renders the copies waiting beyond what the thread holds on the main thread, with the same bytes and both signatures passing', async () => {
+    const pool = createRenderPool(1, { mainHelps: true });
+    try {
+      const n = 40;
+      const out = await Promise.all(Array.from({ length: n }, (_, i) => pool.renderLeased(spec(i))));
+      // Copies the thread rendered live in the slab; the main thread's are buffers of its own.
+      const byMain = out.filter((r) => !inSlab(r)).length;
+      expect(byMain).toBeGreaterThan(0);
+      expect(n - byMain).toBeGreaterThanOrEqual(THREAD_INFLIGHT);
+      for (let i = 0; i < n; i++) {
+        expect(norm(out[i].raw)).toBe(norm(await renderForRecipient(spec(i))));
+        expect(out[i].raw.toString()).toContain(`https://pool.example/u/t${i}`);
+      }
+      for (const r of [out.find(inSlab)!, out.find((x) => !inSlab(x))!]) {
+        const results = await verifyDkim(Buffer.from(r.raw), resolver);
+        expect(results.map((x) => `${x.algo}:${x.status.result}`).sort()).toEqual(['ed25519-sha256:pass', 'rsa-sha256:pass']);
+      }
+      out.forEach((r) => r.release());
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('does not help while the thread holds every waiting copy (at most THREAD_INFLIGHT), nor when not asked to', async () => {
+    const helping = createRenderPool(1, { mainHelps: true });
+    const alone = createRenderPool(1);
+    try {
+      const few = await Promise.all(Array.from({ length: THREAD_INFLIGHT }, (_, i) => helping.renderLeased(spec(i))));
+      expect(few.every(inSlab)).toBe(true);
+      const many = await Promise.all(Array.from({ length: 40 }, (_, i) => alone.renderLeased(spec(i))));
+      expect(many.every(inSlab)).toBe(true);
+      [...few, ...many].forEach((r) => r.release());
+    } finally {
+      await helping.close();
+      await alone.close();
+    }
+  });
+
+  it('keeps the stable error code of a copy rendered by either thread', async () => {
+    const pool = createRenderPool(1, { mainHelps: true });
+    try {
+      const bad = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => pool.render(spec(i, { subject: 'Hi {{ first ' }))));
+      expect(bad.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'E_TEMPLATE')).toBe(true);
+      // The pool goes on rendering after the failures.
+      expect((await pool.render(spec(1))).toString()).toContain('Hello Name1');
     } finally {
       await pool.close();
     }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app/create-app.js';
-import { sqliteCacheMb, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
+import { mainThreadRenders, sqliteCacheMb, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { defaultConfig, defaultRenderThreads } from '../src/config/defaults.js';
 
 /**
@@ -36,6 +36,17 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
     expect(await cachePragma(['api', 'worker'])).toBe(-16384);
     expect(await cachePragma(['worker'], 64)).toBe(-65536);
     expect(sqliteCacheMb({ database: { url: 'postgres://x', poolSize: 1, sqliteCacheMb: 0 } }, true)).toBe(4);
+  });
+
+  it("a dedicated worker's main thread renders when its render threads are busy (auto); one that serves HTTP does not; on/off override", () => {
+    const config = defaultConfig();
+    expect(config.worker.mainThreadRenders).toBe('auto');
+    expect(mainThreadRenders(config, true)).toBe(true);
+    expect(mainThreadRenders(config, false)).toBe(false);
+    config.worker.mainThreadRenders = 'off';
+    expect(mainThreadRenders(config, true)).toBe(false);
+    config.worker.mainThreadRenders = 'on';
+    expect(mainThreadRenders(config, false)).toBe(true);
   });
 
   it('worker.heapGrowingPercent bounds the main heap of a process whose garbage is promoted (run-time V8 flag)', () => {

@@ -16,7 +16,7 @@ import type { Resolver } from '../transport/mx.js';
 import type { PolicyProvider } from '../transport/mta-sts.js';
 import type { Transport } from '../transport/types.js';
 import { createLogger } from './logger.js';
-import { applyWorkerHeapGrowth, sqliteCacheMb } from './worker-memory.js';
+import { applyWorkerHeapGrowth, mainThreadRenders, sqliteCacheMb } from './worker-memory.js';
 import { createMetrics } from '../http/metrics.js';
 
 /** The roles a process can play. */
@@ -117,7 +117,7 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
   }
   if (roles.includes('worker')) {
     const transport = opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy });
-    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false, metrics });
+    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false, metrics, mainRenders: mainThreadRenders(config, dedicatedWorker) });
     // Stop sending before the HTTP server so in-flight work finishes and leases are released.
     stops.unshift(() => out.sending!.stop());
   }

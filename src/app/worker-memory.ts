@@ -13,6 +13,17 @@ export function sqliteCacheMb(config: Pick<Config, 'database'>, dedicatedWorker:
   return dedicatedWorker ? 4 : 16;
 }
 
+/**
+ * `worker.mainThreadRenders`: whether the main thread renders copies too when the render threads
+ * are busy (render-pool.ts). `auto` = only a dedicated worker's, whose main thread otherwise idles
+ * while its render thread is the bottleneck; a process that answers HTTP keeps its main thread
+ * for the one-click endpoint.
+ */
+export function mainThreadRenders(config: Pick<Config, 'worker'>, dedicatedWorker: boolean): boolean {
+  const v = config.worker.mainThreadRenders;
+  return v === 'on' || (v === 'auto' && dedicatedWorker);
+}
+
 let applied: number | null = null;
 
 /**

@@ -32,7 +32,7 @@ export function defaultConfig(): Config {
       mx: { ehloName: '', port: 25 },
       timeoutMs: 60_000,
     },
-    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, lanes: 2, metricsPort: 0, metricsHost: '127.0.0.1', pollMs: 250, retryHours: 120, renderThreads: defaultRenderThreads(), heapGrowingPercent: 20 },
+    worker: { batchSize: 200, leaseSeconds: 120, concurrency: 20, lanes: 2, metricsPort: 0, metricsHost: '127.0.0.1', pollMs: 250, retryHours: 120, renderThreads: defaultRenderThreads(), mainThreadRenders: 'auto', heapGrowingPercent: 20 },
     limits: { attachmentBytes: 10 * 1024 * 1024, messageBytes: 25 * 1024 * 1024 },
     dns: { spfInclude: '', sendingIps: '' },
     console: { sessionHours: 12, loginMaxFailures: 10, loginWindowMinutes: 15 },

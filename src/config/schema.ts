@@ -80,6 +80,14 @@ export const ConfigSchema = Type.Object({
     pollMs: Type.Integer({ minimum: 10 }),
     /** Worker threads that render and DKIM-sign (0 = in the main thread). */
     renderThreads: Type.Integer({ minimum: 0, maximum: 64 }),
+    /**
+     * Whether the main thread also renders when every render thread is busy and copies are
+     * waiting (src/render/render-pool.ts): `auto` = in a process with the worker role and without
+     * the api role (a dedicated worker's main thread idles half of the time while its render
+     * thread is the bottleneck, bench/send), `on`, `off`. A process that answers HTTP keeps its
+     * main thread free for the one-click endpoint's latency under `auto`.
+     */
+    mainThreadRenders: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')]),
     /** Give up retrying 4xx after this many hours (R-BNC-3: at least 4-5 days). */
     retryHours: Type.Integer({ minimum: 1 }),
     /**

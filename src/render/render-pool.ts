@@ -75,22 +75,50 @@ function newThread(url: URL, execArgv: string[] | undefined, slab: SharedArrayBu
 
 type Reply = { id: number; raw?: ArrayBuffer; slot?: number; length?: number; missing?: boolean; error?: { code?: string; message: string } };
 
+/** How the pool shares work with the thread it is created on. */
+export interface RenderPoolOptions {
+  /**
+   * The calling (main) thread renders copies too whenever every render thread already has
+   * THREAD_INFLIGHT jobs and more are waiting: one copy per event-loop turn, the newest first, so
+   * the threads are never starved and I/O callbacks still run between copies. For a dedicated
+   * sending worker, whose main thread otherwise idles half of the time while its render thread is
+   * the bottleneck (bench/send); not for a process that answers HTTP (one-click p99).
+   */
+  mainHelps?: boolean;
+}
+
+/**
+ * Jobs a render thread holds at once: enough that it never waits for the main thread (which may
+ * be rendering a copy of its own, or busy with SQL and SMTP) to post the next one, few enough
+ * that the rest stay in the pool's queue, where the main thread can take them.
+ */
+export const THREAD_INFLIGHT = 4;
+
 /**
  * A small pool of render threads so composition and DKIM signing use the other cores while the
  * main thread talks SMTP and SQL. Errors keep their stable code across the thread boundary.
  * Threads start on the first render (after the bundle is ready). A content (the HTML and text of
  * a campaign) and the signing keys are posted to a thread once and then referred to by number,
  * so a copy costs the main thread a few hundred bytes of structured clone rather than the whole
- * content; a thread that no longer holds one asks again (`missing`).
+ * content; a thread that no longer holds one asks again (`missing`). Jobs wait in one queue and
+ * each thread holds at most THREAD_INFLIGHT of them (see RenderPoolOptions.mainHelps).
  */
-export function createRenderPool(threads: number): RenderPool {
+export function createRenderPool(threads: number, opts: RenderPoolOptions = {}): RenderPool {
   // Inline rendering loads the renderer (liquidjs, mailauth) on first use; with threads the main
-  // thread never loads it at all, only the threads do.
+  // thread loads it only if it helps.
+  const renderInline = async (spec: RenderSpec) => (await import('./render-message.js')).renderForRecipient(spec);
+  // A main thread that helps the threads loads their bundle (the libraries' unused parts left
+  // out, render-bundle.ts): ~N MB less resident than the full modules (bench/send).
+  let bundled: Promise<(spec: RenderSpec) => Promise<Buffer>> | null = null;
+  const renderHelping = async (spec: RenderSpec) => {
+    bundled ??= threadScript().then(async ({ url, execArgv }) => (execArgv ? (await import(url.href)).renderForRecipient : renderInline));
+    return (await bundled)(spec);
+  };
   if (threads <= 0) {
-    const render = async (spec: RenderSpec) => (await import('./render-message.js')).renderForRecipient(spec);
-    return { render, renderLeased: async (spec) => ({ raw: await render(spec), release: NO_RELEASE }), close: async () => {} };
+    return { render: renderInline, renderLeased: async (spec) => ({ raw: await renderInline(spec), release: NO_RELEASE }), close: async () => {} };
   }
-  type Pending = { resolve: (r: Rendered) => void; reject: (e: unknown) => void; job: RenderJob; full: RenderJob['spec']; w: Worker };
+  type Queued = { resolve: (r: Rendered) => void; reject: (e: unknown) => void; spec: RenderSpec; lease: boolean };
+  type Posted = Queued & { job: RenderJob; full: RenderJob['spec']; w: Worker };
   // The slab's pages become resident only as slots are first used (at most SLOTS × SLOT_BYTES).
   const slab = new SharedArrayBuffer(SLOT_BYTES * SLOTS);
   const freeSlots = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
@@ -101,7 +129,9 @@ export function createRenderPool(threads: number): RenderPool {
       release() { if (!done) { done = true; freeSlots.push(slot); } },
     };
   };
-  const pending = new Map<number, Pending>();
+  const pending = new Map<number, Posted>();
+  const queue: Queued[] = [];
+  const inflight = new Map<Worker, number>();
   // Refs by object identity: the builder's caches hand out the same content and key objects.
   const refs = new WeakMap<object, number>();
   let nextRef = 1;
@@ -119,16 +149,56 @@ export function createRenderPool(threads: number): RenderPool {
     return false;
   };
   let nextId = 1;
-  let turn = 0;
   let closed = false;
+  let helping = false;
+  let workers: Worker[] = [];
   let started: Promise<Worker[]> | null = null;
+  const fail = (p: Queued | Posted, err: unknown) => {
+    if ('job' in p && p.job.slot !== undefined) freeSlots.push(p.job.slot);
+    p.reject(err);
+  };
+  const post = (w: Worker, q: Queued) => {
+    const id = nextId++;
+    const contentRef = refOf(q.spec.content);
+    const keysRef = refOf(q.spec.keys);
+    const full = { ...q.spec, date: q.spec.date.getTime() };
+    const job: RenderJob = {
+      id, contentRef, keysRef,
+      spec: { ...full, content: remember(w, contentRef) ? undefined : q.spec.content, keys: remember(w, keysRef) ? undefined : q.spec.keys },
+      slot: q.lease ? freeSlots.pop() : undefined,
+    };
+    if (!pending.size) for (const x of workers) x.ref();
+    pending.set(id, { ...q, job, full, w });
+    inflight.set(w, inflight.get(w)! + 1);
+    w.postMessage(job);
+  };
+  /** Tops up every thread to THREAD_INFLIGHT jobs; what is left waits, for a thread or the main thread. */
+  const pump = () => {
+    for (const w of workers) {
+      while (queue.length && inflight.get(w)! < THREAD_INFLIGHT) post(w, queue.shift()!);
+    }
+    if (opts.mainHelps && queue.length && !helping) {
+      helping = true;
+      setImmediate(help);
+    }
+  };
+  /** One copy rendered on this thread, the newest waiting (the threads take the oldest). */
+  const help = () => {
+    const q = queue.pop();
+    if (!q) { helping = false; return; }
+    renderHelping(q.spec).then((raw) => q.resolve({ raw, release: NO_RELEASE }), q.reject).finally(() => {
+      helping = false;
+      pump();
+    });
+  };
   const start = async () => {
     const { url, execArgv } = await threadScript();
     if (closed) throw new Error('render pool closed');
-    const workers: Worker[] = [];
+    const ws: Worker[] = [];
     for (let i = 0; i < threads; i++) {
       const w = newThread(url, execArgv, slab);
       sent.set(w, new Map());
+      inflight.set(w, 0);
       w.on('message', (m: Reply) => {
         const p = pending.get(m.id);
         if (!p) return;
@@ -138,25 +208,33 @@ export function createRenderPool(threads: number): RenderPool {
           return;
         }
         pending.delete(m.id);
-        if (!pending.size) for (const x of workers) x.unref();
+        inflight.set(w, inflight.get(w)! - 1);
+        if (!pending.size) for (const x of ws) x.unref();
         const slot = p.job.slot;
-        if (m.slot !== undefined && m.slot === slot) return p.resolve(leased(slot, m.length!));
-        if (slot !== undefined) freeSlots.push(slot);
-        if (m.raw) p.resolve({ raw: Buffer.from(m.raw), release: NO_RELEASE });
-        else p.reject(m.error?.code ? new TegamiError(m.error.code as ErrorCode, m.error.message) : new Error(m.error?.message));
+        if (m.slot !== undefined && m.slot === slot) p.resolve(leased(slot, m.length!));
+        else {
+          if (slot !== undefined) freeSlots.push(slot);
+          if (m.raw) p.resolve({ raw: Buffer.from(m.raw), release: NO_RELEASE });
+          else p.reject(m.error?.code ? new TegamiError(m.error.code as ErrorCode, m.error.message) : new Error(m.error?.message));
+        }
+        pump();
       });
       w.on('error', (err) => {
-        for (const [id, p] of pending) {
-          pending.delete(id);
-          if (p.job.slot !== undefined) freeSlots.push(p.job.slot);
-          p.reject(err);
-        }
+        // A thread that died takes its jobs and the waiting ones with it (the caller retries the
+        // batch); the other threads are stopped too and the next render starts a fresh set.
+        if (started === null || !workers.includes(w)) return;
+        started = null;
+        workers = [];
+        for (const x of ws) if (x !== w) void x.terminate();
+        for (const [id, p] of pending) { pending.delete(id); fail(p, err); }
+        for (const q of queue.splice(0)) fail(q, err);
       });
       // Idle threads do not keep the process alive; threads with jobs in flight do.
       w.unref();
-      workers.push(w);
+      ws.push(w);
     }
-    return workers;
+    workers = ws;
+    return ws;
   };
   const pool: RenderPool = {
     async render(spec) {
@@ -167,27 +245,16 @@ export function createRenderPool(threads: number): RenderPool {
     async close() {
       closed = true;
       if (!started) return;
-      const workers = await started.catch(() => [] as Worker[]);
-      await Promise.all(workers.map((w) => w.terminate()));
+      const ws = await started.catch(() => [] as Worker[]);
+      await Promise.all(ws.map((w) => w.terminate()));
     },
   };
   async function send(spec: RenderSpec, lease: boolean): Promise<Rendered> {
     started ??= start();
-    const workers = await started;
-    const id = nextId++;
-    const w = workers[turn++ % workers.length];
-    const contentRef = refOf(spec.content);
-    const keysRef = refOf(spec.keys);
-    const full = { ...spec, date: spec.date.getTime() };
-    const job: RenderJob = {
-      id, contentRef, keysRef,
-      spec: { ...full, content: remember(w, contentRef) ? undefined : spec.content, keys: remember(w, keysRef) ? undefined : spec.keys },
-      slot: lease ? freeSlots.pop() : undefined,
-    };
+    await started;
     return new Promise<Rendered>((resolve, reject) => {
-      if (!pending.size) for (const x of workers) x.ref();
-      pending.set(id, { resolve, reject, job, full, w });
-      w.postMessage(job);
+      queue.push({ resolve, reject, spec, lease });
+      pump();
     });
   }
   return pool;

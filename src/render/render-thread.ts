@@ -15,8 +15,14 @@ function keep<V>(m: Map<number, V>, ref: number, v: V | undefined): V | undefine
   return v;
 }
 
+/**
+ * The same renderer for a main thread that helps (render-pool.ts, RenderPoolOptions.mainHelps):
+ * it imports this bundle too, so it loads the lean bundled libraries rather than the full ones.
+ */
+export { renderForRecipient };
+
 /** Worker-thread side of the render pool: renders, composes and signs one copy per job. */
-parentPort!.on('message', async (job: RenderJob) => {
+parentPort?.on('message', async (job: RenderJob) => {
   try {
     const content = keep(contents, job.contentRef, job.spec.content);
     const signing = keep(keys, job.keysRef, job.spec.keys);

@@ -49,11 +49,11 @@ function boundedCache<K, V>(max: number) {
 
 
 /** Creates the builder used by the worker (issue 3 items 3, 5, 6, 7). */
-export function createMessageBuilder(deps: Deps, collab: SendCollaborators): MessageBuilder {
+export function createMessageBuilder(deps: Deps, collab: SendCollaborators, opts: { mainHelps?: boolean } = {}): MessageBuilder {
   const msgs = messagesRepo(deps.store);
   const campaigns = campaignsRepo(deps.store);
   const keys = tokenKeys(deps.masterKey);
-  const pool = createRenderPool(deps.config.worker.renderThreads);
+  const pool = createRenderPool(deps.config.worker.renderThreads, { mainHelps: opts.mainHelps });
   const vkey = verpKey(deps.masterKey);
   const contents = boundedCache<number, MessageContent>(256);
   const specs = boundedCache<string, MessageContent>(64);
