@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import pino from 'pino';
@@ -134,6 +134,30 @@ function cpuSeconds(pid: number): number {
   } catch { return NaN; }
 }
 
+/** CPU seconds of all PostgreSQL server processes (backends, WAL writer, checkpointer), Linux /proc. */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
+}
+
+/** CPU seconds of a process's main thread (the rest: V8's GC and compiler helpers, libuv). */
+function mainThreadCpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return NaN; }
+}
+
 /** How many messages each worker process sent (from the sent events). */
 async function sentByWorker(p: Awaited<ReturnType<typeof prepare>>): Promise<Record<string, number>> {
   const rows = await p.app.deps.store.db.selectFrom('events').select('data').where('type', '=', 'sent').where('campaign_id', '=', p.campaignId).execute();
@@ -156,6 +180,10 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   };
   const ws = await startWorkers(workers, env);
   const sinkCpu0 = cpuSeconds(sink.pid);
+  const pgCpu0 = postgresCpuSeconds();
+  // From here on: start-up (tsx compiling the sources) is not part of the run.
+  const cpu0 = ws.map((w) => cpuSeconds(w.pid!));
+  const mainCpu0 = ws.map((w) => mainThreadCpuSeconds(w.pid!));
   const t0 = performance.now();
   await p.app.core.campaigns.schedule(p.accountId, p.campaignId);
   let s = await sink.stats();
@@ -166,13 +194,16 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   }
   const secs = (performance.now() - t0) / 1000;
   const sinkCpuShare = (cpuSeconds(sink.pid) - sinkCpu0) / secs;
+  // PostgreSQL's CPU per message, all of its processes (the run's other clients are idle).
+  const pgCpuMsPerMsg = ((postgresCpuSeconds() - pgCpu0) * 1000) / N;
   // Let the workers record the last batch and close the campaign, then stop them gracefully.
   let status = '';
   for (let i = 0; i < 100 && status !== 'sent'; i++) {
     status = (await p.app.core.campaigns.progress(p.accountId, p.campaignId)).status;
     if (status !== 'sent') await new Promise((r) => setTimeout(r, 100));
   }
-  const cpu = ws.map((w) => cpuSeconds(w.pid!));
+  const cpu = ws.map((w, i) => cpuSeconds(w.pid!) - cpu0[i]);
+  const mainCpu = ws.map((w, i) => mainThreadCpuSeconds(w.pid!) - mainCpu0[i]);
   const codes = await stopWorkers(ws);
   s = await sink.stats();
   const prog = await p.app.core.campaigns.progress(p.accountId, p.campaignId);
@@ -181,7 +212,9 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   return { workers, secs, msgsPerSec: N / secs, received: s.received, distinct: s.distinct, duplicates: s.duplicates, missing: N - s.distinct, status: prog.status, sentRows: prog.sent, exitCodes: codes,
     // CPU seconds each worker used (from /proc) and the share of the run it was on a core:
     // well below 1 with idle time left means the worker waited (database, sink, other load).
-    workerCpuSeconds: cpu, workerCpuShare: cpu.map((c) => c / secs), sinkCpuShare, perWorkerSent, loadavg: loadavg() };
+    workerCpuSeconds: cpu, workerCpuShare: cpu.map((c) => c / secs), workerMainThreadShare: mainCpu.map((c) => c / secs), sinkCpuShare, pgCpuMsPerMsg,
+    // The workers' CPU per message (all threads).
+    cpuMsPerMsg: ((cpu.reduce((a, b) => a + b, 0)) * 1000) / N,  perWorkerSent, loadavg: loadavg() };
 }
 
 /** Runs 1 worker and 2 workers (`repeat` times each, alternating) and returns the best of each. */
@@ -209,7 +242,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   printTable(r.runs.map((x) => ({
     run: `${x.workers} worker process${x.workers > 1 ? 'es' : ''} (PostgreSQL)`, messages: N, seconds: x.secs.toFixed(1), 'msgs/s': Math.round(x.msgsPerSec),
     received: x.received, duplicates: x.duplicates, missing: x.missing, campaign: x.status, 'exit codes': x.exitCodes.join(','),
-    'worker CPU share': x.workerCpuShare.map((c) => c.toFixed(2)).join(' '), 'sink CPU share': x.sinkCpuShare.toFixed(2), 'sent per worker': Object.values(x.perWorkerSent).join(' '),
+    'worker CPU share (main thread)': x.workerCpuShare.map((c, i) => `${c.toFixed(2)} (${x.workerMainThreadShare[i].toFixed(2)})`).join(' '), 'sink CPU share': x.sinkCpuShare.toFixed(2),
+    'worker / PostgreSQL CPU ms per msg': `${x.cpuMsPerMsg.toFixed(2)} / ${x.pgCpuMsPerMsg.toFixed(2)}`, 'sent per worker': Object.values(x.perWorkerSent).join(' '),
     'load avg (1 min)': x.loadavg[0].toFixed(1),
   })));
   console.log(`2 workers / 1 worker = ${r.ratio.toFixed(2)} (target >= 1.6); duplicates ${r.duplicates}, missing ${r.missing} (target 0); load average ${r.loadavg.map((l) => l.toFixed(1)).join(' ')}`);

@@ -2,8 +2,14 @@ import { Liquid, type Template } from 'liquidjs';
 import { fail } from '../domain/errors.js';
 import { htmlToText } from './text-from-html.js';
 
-const htmlEngine = new Liquid({ outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true });
-const textEngine = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+/**
+ * A fixed locale for liquid's date filter: the same output on every server, whatever its LANG.
+ * Without one, liquidjs asks `Intl.DateTimeFormat().resolvedOptions()` at construction, which maps
+ * ~4.3 MB of ICU's locale data into the process (bench/send peak RSS; test/template-locale.test.ts).
+ */
+export const TEMPLATE_LOCALE = 'en-US';
+const htmlEngine = new Liquid({ outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true, locale: TEMPLATE_LOCALE });
+const textEngine = new Liquid({ strictFilters: true, ownPropertyOnly: true, locale: TEMPLATE_LOCALE });
 
 /** Parsed templates of one content (subject, html, text), parsed once and rendered per recipient. */
 export interface CompiledContent {

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { compileContent, renderContent } from '../src/render/template.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+/**
+ * Issue 3 (bench/send peak RSS): liquid's engines are built with a fixed locale, so neither their
+ * construction nor a render asks Intl for the machine's default locale, which maps ~4.3 MB of
+ * ICU's locale data into every sending process. Date output is the same on every server.
+ */
+describe('template engines and ICU (issue 3, memory of the sending process)', () => {
+  it('loading the engines and rendering a template never constructs an Intl.DateTimeFormat', () => {
+    // A fresh process: counts Intl.DateTimeFormat calls from before the module loads.
+    const script = `
+      let calls = 0;
+      const D = Intl.DateTimeFormat;
+      Intl.DateTimeFormat = new Proxy(D, { apply: (t, s, a) => { calls++; return Reflect.apply(t, s, a); }, construct: (t, a) => { calls++; return Reflect.construct(t, a); } });
+      const { compileContent, renderContent } = await import('./src/render/template.ts');
+      const c = compileContent({ subject: 'Hi {{ first }}', html: '<p>{{ first }}</p><a href="{{ unsubscribe_url }}">u</a>', text: null, category: 'subscription' });
+      const out = renderContent(c, { first: 'Ann', unsubscribe_url: 'https://x.example/u/t' });
+      process.stdout.write(JSON.stringify({ calls, subject: out.subject }));
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ calls: 0, subject: 'Hi Ann' });
+  });
+
+  it("formats the date filter in the fixed locale (en-US month names) whatever the machine's", () => {
+    const c = compileContent({ subject: '{{ d | date: "%B %d, %Y" }}', html: null, text: 'x', category: 'transactional' });
+    expect(renderContent(c, { d: '2026-03-04T12:00:00Z' }).subject).toBe('March 04, 2026');
+  });
+});
