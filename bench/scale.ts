@@ -8,7 +8,7 @@
  * run uses a fresh schema that is dropped afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -66,7 +66,7 @@ export async function startWorkers(n: number, env: Record<string, string>): Prom
     // Started as the systemd unit starts a worker (docs/systemd.md); --no-worker-flags: without its node flags.
     const flags = process.argv.includes('--no-worker-flags') ? [] : [...WORKER_NODE_FLAGS];
     const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/cli/main.ts', 'worker'], {
-      cwd: ROOT, env: { ...process.env, TEGAMI_CONFIG: '/dev/null', TEGAMI_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT, env: { ...process.env, ...(flags.length ? WORKER_ENV : {}), TEGAMI_CONFIG: '/dev/null', TEGAMI_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {

@@ -18,7 +18,7 @@ import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
-import { WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { runPool } from '../src/send/pool.js';
 import { arg, printTable, writeResult } from './lib.js';
 import { childSink } from './sink.js';
@@ -177,12 +177,13 @@ function child<T>(childRole: string, args: string[]): Promise<T> {
   // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children; BENCH_WRAP (e.g.
   // "heaptrack -o /tmp/ht/tegami") runs tegami's child under a tool (its output must not end with a JSON line).
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  // tegami's child starts as the systemd unit starts a worker (docs/systemd.md); --no-worker-flags: without them.
+  // tegami's child starts as the systemd unit starts a worker (docs/systemd.md: node flags and
+  // WORKER_ENV); --no-worker-flags: without them.
   if (childRole === 'tegami' && !process.argv.includes('--no-worker-flags')) flags.unshift(...WORKER_NODE_FLAGS);
   const script = FROM_SRC ? ['--import', 'tsx', fileURLToPath(import.meta.url)] : [fileURLToPath(new URL('../dist/bench/send.js', import.meta.url))];
   const wrap = childRole === 'tegami' ? (process.env.BENCH_WRAP ?? '').split(' ').filter(Boolean) : [];
   const proc = spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), ...flags, ...script, '--role', childRole, ...process.argv.slice(2), ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+    { stdio: ['ignore', 'pipe', 'inherit'], env: childRole === 'tegami' && !process.argv.includes('--no-worker-flags') ? { ...process.env, ...WORKER_ENV } : process.env });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
   return new Promise<T>((resolve, reject) => proc.on('close', (code) => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app/create-app.js';
-import { mainThreadRenders, sqliteCacheMb, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
+import { mainThreadRenders, sqliteCacheMb, WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { defaultConfig, defaultRenderThreads } from '../src/config/defaults.js';
 
 /**
@@ -80,6 +80,9 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
     const unit = readFileSync(new URL('../docs/systemd.md', import.meta.url), 'utf8');
     const exec = unit.split('\n').find((l) => l.startsWith('ExecStart=') && l.endsWith(' worker'));
     expect(exec).toBe(`ExecStart=/usr/bin/node ${WORKER_NODE_FLAGS.join(' ')} /opt/tegami/bin/tegami.js worker`);
+    // …and the environment (glibc's malloc arenas): in the worker unit, before its ExecStart.
+    const workerUnit = unit.slice(unit.indexOf('tegami-worker@.service'), unit.indexOf(exec!));
+    for (const [k, v] of Object.entries(WORKER_ENV)) expect(workerUnit).toContain(`\nEnvironment=${k}=${v}\n`);
     // Node accepts them (an unknown or misspelt flag makes node exit with 9).
     const r = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, '-e', 'process.exit(0)']);
     expect(r.status).toBe(0);

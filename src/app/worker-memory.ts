@@ -49,3 +49,12 @@ export function applyWorkerHeapGrowth(percent: number): void {
  *   four, each of which keeps a malloc arena of its own; the render threads already use the other cores.
  */
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1'] as const;
+
+/**
+ * Environment a dedicated worker is started with (docs/systemd.md, bench/send), read by glibc at
+ * process start: `MALLOC_ARENA_MAX=2`. glibc gives each thread that allocates an arena of its own
+ * (up to 8 per core): the main thread, the render thread, V8's helper, libuv's pool threads; each
+ * keeps the memory it freed. Two arenas: bench/send 100,000 peaked at 136 MB instead of 141 at the
+ * same msgs/s (one arena: 137 MB and ~10 % slower, the threads then wait on one lock).
+ */
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
