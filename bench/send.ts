@@ -113,6 +113,18 @@ async function tegamiChild() {
   }, Number(process.env.BENCH_MEM_TIMELINE) > 1 ? Number(process.env.BENCH_MEM_TIMELINE) : 2000) : null;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  // BENCH_HWM_WATCH=1: every 100 ms, a line whenever the peak (VmHWM) rose by 1 MB or more, with
+  // what is resident (anonymous, file-backed, shared) and the main heap's spaces at that moment:
+  // finds a transient peak that timeline samples miss.
+  let lastHwm = 0;
+  const hwmWatch = process.env.BENCH_HWM_WATCH ? setInterval(async () => {
+    const st = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? 0) / 1024);
+    if (kb('VmHWM') < lastHwm + 1) return;
+    lastHwm = kb('VmHWM');
+    const sp = (await import('node:v8')).getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${Math.round(x.space_size / 1048576)}`).join(' ');
+    process.stderr.write(`hwm ${lastHwm} at ${((performance.now() - t0) / 1000).toFixed(1)} s: rss ${kb('VmRSS')} anon ${kb('RssAnon')} file ${kb('RssFile')} shmem ${kb('RssShmem')} ${sp}\n`);
+  }, 100) : null;
   await app.core.campaigns.schedule(accountId, campaignId);
   if (timeline) process.stderr.write(`scheduled; VmHWM ${memory().peak}\n`);
   // Finished when the planner marks the campaign sent (every message final).
@@ -122,6 +134,7 @@ async function tegamiChild() {
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   if (timeline) clearInterval(timeline);
+  if (hwmWatch) clearInterval(hwmWatch);
   const p = await app.core.campaigns.progress(accountId, campaignId);
   const mem = memory();
   const heap = process.memoryUsage();
