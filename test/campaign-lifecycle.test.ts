@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanner } from '../src/send/planner.js';
-import { messagesRepo } from '../src/store/messages-repo.js';
+import { messagesRepo, PLAN_CHUNK } from '../src/store/messages-repo.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { seedList } from './helpers/fixtures.js';
@@ -89,6 +89,24 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     expect(planned).toBe(true);
     expect(turns).toBeGreaterThanOrEqual(3);
     expect(Number((await t.db.db.selectFrom('campaigns').select('planned').where('id', '=', c.json.id).executeTakeFirstOrThrow()).planned)).toBe(3500);
+  });
+
+  it('plans a page in statements of PLAN_CHUNK rows: suppressed recipients on each side of a chunk boundary are skipped with their event, each recipient once', async () => {
+    const n = 2 * PLAN_CHUNK + 10;
+    const list = await seedList(t.db.db, t.accountId, 'Chunks', Array.from({ length: n }, (_, i) => `ch${i}@example.org`));
+    const blocked = [0, PLAN_CHUNK - 1, PLAN_CHUNK, 2 * PLAN_CHUNK, n - 1].map((i) => `ch${i}@example.org`);
+    await t.core.suppressions.add(t.accountId, blocked.map((address) => ({ address, scope: 'account' as const, reason: 'unsubscribe' as const })), { source: 'test' });
+    const c = await t.api('POST', '/v1/campaigns', { name: 'Chunks', list_ids: [list.id], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    expect(await createPlanner(t.deps, t.core.collab, 'chunk-planner').tick()).toBe(true);
+    const rows = await t.db.db.selectFrom('messages').select(['id', 'rcpt', 'status', 'reason']).where('campaign_id', '=', c.json.id).execute();
+    expect(rows).toHaveLength(n);
+    expect(new Set(rows.map((r) => r.rcpt)).size).toBe(n);
+    expect(rows.filter((r) => r.status === 'skipped').map((r) => r.rcpt).sort()).toEqual([...blocked].sort());
+    expect(rows.filter((r) => r.status === 'skipped').every((r) => r.reason === 'suppressed:unsubscribe')).toBe(true);
+    const events = await t.db.db.selectFrom('events').select(['message_id', 'data']).where('campaign_id', '=', c.json.id).where('type', '=', 'skipped').execute();
+    expect(events.map((e) => Number(e.message_id)).sort((a, b) => a - b)).toEqual(rows.filter((r) => r.status === 'skipped').map((r) => Number(r.id)).sort((a, b) => a - b));
+    expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ planned: n });
   });
 
   it('filters the send log by campaign, recipient and status', async () => {

@@ -54,7 +54,7 @@ export function createPlanner(deps: Deps, collab: SendCollaborators, owner: stri
       // Fence: only the lease holder of a campaign still in `planning` may write this page.
       const fenced = await campaignsRepo(txStore).renewLease(c.id, owner, now + leaseMs);
       if (!fenced) return 'lost' as const;
-      const inserted = await messagesRepo(txStore).insertMessages(rows, { ignoreDuplicates: true });
+      const inserted = await messagesRepo(txStore).insertPlanned(rows);
       const skipped = inserted.filter((m) => m.status === 'skipped');
       await messagesRepo(txStore).insertEvents(skipped.map((m) => ({
         account_id: c.account_id, message_id: m.id, campaign_id: c.id, type: 'skipped', data: JSON.stringify({ reason: m.reason }), created_at: now,

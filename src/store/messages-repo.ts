@@ -26,6 +26,9 @@ export interface AttemptRecord {
 const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
 
 /** Messages (one row per recipient per send) and their append-only events. */
+/** Rows per statement of the planner's insert (insertPlanned). */
+export const PLAN_CHUNK = 250;
+
 export function messagesRepo(store: Db) {
   const { db, dialect } = store;
   return {
@@ -41,6 +44,21 @@ export function messagesRepo(store: Db) {
       let q = db.insertInto('messages').values(rows);
       if (opts.ignoreDuplicates) q = q.onConflict((oc) => oc.columns(['campaign_id', 'rcpt_key']).doNothing());
       return q.returningAll().execute();
+    },
+    /**
+     * The campaign planner's insert: a (campaign, recipient) already planned is skipped, and only
+     * what the planner reads comes back. In statements of PLAN_CHUNK rows: a page of 1,000 rows in
+     * one statement bound 21,000 parameters and returned 1,000 whole rows, so each page left a
+     * large-object parameter array and ~1 MB of rows to the main heap's garbage (bench/send).
+     */
+    async insertPlanned(rows: NewMessage[]): Promise<Array<Pick<MessageRow, 'id' | 'status' | 'reason'>>> {
+      const out: Array<Pick<MessageRow, 'id' | 'status' | 'reason'>> = [];
+      for (let i = 0; i < rows.length; i += PLAN_CHUNK) {
+        out.push(...await db.insertInto('messages').values(rows.slice(i, i + PLAN_CHUNK))
+          .onConflict((oc) => oc.columns(['campaign_id', 'rcpt_key']).doNothing())
+          .returning(['id', 'status', 'reason']).execute());
+      }
+      return out;
     },
     async insertEvents(rows: NewEvent[]): Promise<void> {
       for (let i = 0; i < rows.length; i += 500) await db.insertInto('events').values(rows.slice(i, i + 500)).execute();
