@@ -1,8 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compileContent, renderContent } from '../src/render/template.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+
+/** Runs a module script in a fresh node process (tsx loader) with extra environment; returns its parsed stdout. */
+function inChild(script: string, env: Record<string, string> = {}): unknown {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
 
 /**
  * Issue 3 (bench/send peak RSS): liquid's engines are built with a fixed locale, so neither their
@@ -11,8 +17,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
  */
 describe('template engines and ICU (issue 3, memory of the sending process)', () => {
   it('loading the engines and rendering a template never constructs an Intl.DateTimeFormat', () => {
-    // A fresh process: counts Intl.DateTimeFormat calls from before the module loads.
-    const script = `
+    // Counts Intl.DateTimeFormat calls from before the module loads.
+    expect(inChild(`
       let calls = 0;
       const D = Intl.DateTimeFormat;
       Intl.DateTimeFormat = new Proxy(D, { apply: (t, s, a) => { calls++; return Reflect.apply(t, s, a); }, construct: (t, a) => { calls++; return Reflect.construct(t, a); } });
@@ -20,14 +26,15 @@ describe('template engines and ICU (issue 3, memory of the sending process)', ()
       const c = compileContent({ subject: 'Hi {{ first }}', html: '<p>{{ first }}</p><a href="{{ unsubscribe_url }}">u</a>', text: null, category: 'subscription' });
       const out = renderContent(c, { first: 'Ann', unsubscribe_url: 'https://x.example/u/t' });
       process.stdout.write(JSON.stringify({ calls, subject: out.subject }));
-    `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ calls: 0, subject: 'Hi Ann' });
+    `)).toEqual({ calls: 0, subject: 'Hi Ann' });
   });
 
-  it("formats the date filter in the fixed locale (en-US month names) whatever the machine's", () => {
-    const c = compileContent({ subject: '{{ d | date: "%B %d, %Y" }}', html: null, text: 'x', category: 'transactional' });
-    expect(renderContent(c, { d: '2026-03-04T12:00:00Z' }).subject).toBe('March 04, 2026');
+  it("formats the date filter in the fixed locale (en-US month names) on a server whose own locale is Japanese", () => {
+    // Without the fixed locale liquidjs takes the machine's: '3月 04, 2026' under LC_ALL=ja_JP.UTF-8.
+    expect(inChild(`
+      const { compileContent, renderContent } = await import('./src/render/template.ts');
+      const c = compileContent({ subject: '{{ d | date: "%B %d, %Y" }}', html: null, text: 'x', category: 'transactional' });
+      process.stdout.write(JSON.stringify({ machine: Intl.DateTimeFormat().resolvedOptions().locale, subject: renderContent(c, { d: '2026-03-04T12:00:00Z' }).subject }));
+    `, { LC_ALL: 'ja_JP.UTF-8', TZ: 'UTC' })).toEqual({ machine: 'ja-JP', subject: 'March 04, 2026' });
   });
 });
