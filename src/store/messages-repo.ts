@@ -25,10 +25,10 @@ export interface AttemptRecord {
 
 const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
 
-/** Messages (one row per recipient per send) and their append-only events. */
 /** Rows per statement of the planner's insert (insertPlanned). */
 export const PLAN_CHUNK = 250;
 
+/** Messages (one row per recipient per send) and their append-only events. */
 export function messagesRepo(store: Db) {
   const { db, dialect } = store;
   return {
@@ -38,12 +38,10 @@ export function messagesRepo(store: Db) {
     },
     getContent: (id: number) => db.selectFrom('contents').select(['id', 'account_id', 'data']).where('id', '=', id).executeTakeFirst(),
 
-    /** Inserts rows; with `ignoreDuplicates` a (campaign, recipient) already planned is skipped. */
-    async insertMessages(rows: NewMessage[], opts: { ignoreDuplicates?: boolean } = {}): Promise<MessageRow[]> {
+    /** Inserts rows (API messages, relayed messages); the planner uses insertPlanned. */
+    async insertMessages(rows: NewMessage[]): Promise<MessageRow[]> {
       if (!rows.length) return [];
-      let q = db.insertInto('messages').values(rows);
-      if (opts.ignoreDuplicates) q = q.onConflict((oc) => oc.columns(['campaign_id', 'rcpt_key']).doNothing());
-      return q.returningAll().execute();
+      return db.insertInto('messages').values(rows).returningAll().execute();
     },
     /**
      * The campaign planner's insert: a (campaign, recipient) already planned is skipped, and only
