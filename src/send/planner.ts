@@ -4,6 +4,7 @@ import { campaignsRepo, type CampaignRow } from '../store/campaigns-repo.js';
 import { messagesRepo, type NewMessage } from '../store/messages-repo.js';
 import { newMessageId } from '../core/messages.js';
 import { parseMailbox } from '../domain/address.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const PAGE = 1000;
 
@@ -90,7 +91,7 @@ export function createPlanner(deps: Deps, collab: SendCollaborators, owner: stri
         // campaign was planned in one macrotask: a 1,000,000-recipient plan held the event loop for
         // ~60 s, so no lane sent, no timer or HTTP request ran, and the main heap filled with the
         // plan's garbage to ~50 MB (bench/send: the peak RSS of the 1,000,000 run).
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
         // A very large campaign must not hold up a graceful stop: hand the rest to another
         // planner now instead of after the lease (each page is committed with its cursor).
         if (stopping()) {
