@@ -117,7 +117,7 @@ export async function createApp(config: Config, roles: Role[], opts: CreateAppOp
   }
   if (roles.includes('worker')) {
     const transport = opts.transport ?? createTransport(deps, { resolver: opts.resolver, policy: opts.policy });
-    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false, metrics, mainRenders: mainThreadRenders(config, dedicatedWorker) });
+    out.sending = createSendingRole(deps, core.collab, transport, { start: opts.startLoops !== false, metrics, mainHelps: mainThreadRenders(config, dedicatedWorker) });
     // Stop sending before the HTTP server so in-flight work finishes and leases are released.
     stops.unshift(() => out.sending!.stop());
   }

@@ -21,9 +21,9 @@ export interface SendingRole {
 }
 
 /** Builds the planner and worker; `start` also runs their loops in the background. */
-export function createSendingRole(deps: Deps, collab: SendCollaborators, transport: Transport, opts: { start?: boolean; metrics?: Metrics; mainRenders?: boolean } = {}): SendingRole {
+export function createSendingRole(deps: Deps, collab: SendCollaborators, transport: Transport, opts: { start?: boolean; metrics?: Metrics; mainHelps?: boolean } = {}): SendingRole {
   const owner = `${hostname()}:${process.pid}:${newId()}`;
-  const builder = createMessageBuilder(deps, collab, { mainHelps: opts.mainRenders });
+  const builder = createMessageBuilder(deps, collab, { mainHelps: opts.mainHelps });
   const m = opts.metrics;
   const worker = createWorker(deps, collab, builder, transport, owner, m ? (records) => {
     m.batches.inc();
