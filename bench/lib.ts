@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Samples RSS every 50 ms; returns a stop function giving the peak in MB. */
@@ -67,4 +67,21 @@ export async function dropPgSchema(url: string, schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A /proc stat file (`/proc/PID/stat`, `/proc/PID/task/TID/stat`): the command name and the
+ * user+system CPU seconds, or null once the process is gone (or off Linux).
+ */
+export function procStat(path: string): { comm: string; cpuSeconds: number } | null {
+  try {
+    const f = readFileSync(path, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return { comm: f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+  } catch { return null; }
+}
+
+/** A `Key:   N kB` field of a /proc status or smaps_rollup text, in whole MB (0 when absent). */
+export function procMb(text: string, key: string): number {
+  return Math.round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) / 1024);
 }

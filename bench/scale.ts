@@ -10,14 +10,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { openDb } from '../src/store/db.js';
-import { arg, printTable, writeResult, dropPgSchema } from './lib.js';
+import { arg, printTable, procStat, writeResult, dropPgSchema } from './lib.js';
 
 const N = arg('rows', 20_000);
 const THREADS = arg('threads', 0);
@@ -126,36 +126,19 @@ async function prepare(n: number) {
 }
 
 /** user+system CPU seconds of a live process (Linux /proc), or NaN elsewhere. */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch { return NaN; }
-}
+const cpuSeconds = (pid: number) => procStat(`/proc/${pid}/stat`)?.cpuSeconds ?? NaN;
+
+/** CPU seconds of a process's main thread (the rest: V8's GC and compiler helpers, libuv). */
+const mainThreadCpuSeconds = (pid: number) => procStat(`/proc/${pid}/task/${pid}/stat`)?.cpuSeconds ?? NaN;
 
 /** CPU seconds of all PostgreSQL server processes (backends, WAL writer, checkpointer), Linux /proc. */
 function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')) !== 'postgres') continue;
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch { /* exited meanwhile */ }
+    const st = /^\d+$/.test(pid) ? procStat(`/proc/${pid}/stat`) : null;
+    if (st?.comm === 'postgres') total += st.cpuSeconds;
   }
   return total;
-}
-
-/** CPU seconds of a process's main thread (the rest: V8's GC and compiler helpers, libuv). */
-function mainThreadCpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch { return NaN; }
 }
 
 /** How many messages each worker process sent (from the sent events). */

@@ -20,7 +20,7 @@ import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { runPool } from '../src/send/pool.js';
-import { arg, printTable, writeResult } from './lib.js';
+import { arg, printTable, procMb, procStat, writeResult } from './lib.js';
 import { childSink } from './sink.js';
 
 const N = arg('rows', 100_000);
@@ -34,8 +34,7 @@ const FROM_SRC = process.argv.includes('--from-src');
 /** Peak and current RSS of this process and all its threads, MB. */
 function memory(): { peak: number; now: number } {
   const s = readFileSync('/proc/self/status', 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)![1]);
-  return { peak: Math.round(kb('VmHWM') / 1024), now: Math.round(kb('VmRSS') / 1024) };
+  return { peak: procMb(s, 'VmHWM'), now: procMb(s, 'VmRSS') };
 }
 
 function benchConfig(dbFile: string, sinkPort: number) {
@@ -106,7 +105,7 @@ async function tegamiChild() {
     (globalThis as { gc?: () => void }).gc?.(); // with BENCH_NODE_FLAGS=--expose-gc: live memory only
     const m = process.memoryUsage();
     const roll = readFileSync('/proc/self/smaps_rollup', 'utf8');
-    const kbOf = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(roll)?.[1] ?? 0) / 1024);
+    const kbOf = (k: string) => procMb(roll, k);
     process.stderr.write(`anon ${kbOf('Anonymous')} file ${kbOf('Rss') - kbOf('Anonymous')} `);
     const sp = (await import('node:v8')).getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${Math.round(x.space_size / 1048576)}/${Math.round(x.space_used_size / 1048576)}`).join(' ');
     process.stderr.write(`${sp} rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
@@ -119,7 +118,7 @@ async function tegamiChild() {
   let lastHwm = 0;
   const hwmWatch = process.env.BENCH_HWM_WATCH ? setInterval(async () => {
     const st = readFileSync('/proc/self/status', 'utf8');
-    const kb = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? 0) / 1024);
+    const kb = (k: string) => procMb(st, k);
     if (kb('VmHWM') < lastHwm + 1) return;
     lastHwm = kb('VmHWM');
     const sp = (await import('node:v8')).getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${Math.round(x.space_size / 1048576)}`).join(' ');
@@ -143,12 +142,10 @@ async function tegamiChild() {
     const { readdirSync } = await import('node:fs');
     const byName = new Map<string, number>();
     for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const secs = (Number(f[11]) + Number(f[12])) / 100;
-      const key = tid === String(process.pid) ? 'main' : `${name}:${tid}`;
-      byName.set(key, (byName.get(key) ?? 0) + secs);
+      const st = procStat(`/proc/self/task/${tid}/stat`);
+      if (!st) continue;
+      const key = tid === String(process.pid) ? 'main' : `${st.comm}:${tid}`;
+      byName.set(key, (byName.get(key) ?? 0) + st.cpuSeconds);
     }
     process.stderr.write(`thread CPU s: ${[...byName].map(([k, v]) => `${k}=${v.toFixed(1)}`).join(' ')} (wall ${secs.toFixed(1)} s)\n`);
   }

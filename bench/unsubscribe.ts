@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
-import { arg, printTable, profiled, writeResult } from './lib.js';
+import { arg, printTable, procStat, profiled, writeResult } from './lib.js';
 
 const SECONDS = arg('seconds', 10);
 const ROUNDS = Math.max(1, arg('rounds', 5));
@@ -110,11 +110,8 @@ function threadCpu(): Record<string, number> {
   const out: Record<string, number> = {};
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const secs = (Number(f[11]) + Number(f[12])) / 100;
-      if (secs > 0.05) out[`${name}:${tid}`] = secs;
+      const st = procStat(`/proc/self/task/${tid}/stat`);
+      if (st && st.cpuSeconds > 0.05) out[`${st.comm}:${tid}`] = st.cpuSeconds;
     }
   } catch { /* not Linux */ }
   return out;
