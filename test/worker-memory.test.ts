@@ -76,6 +76,37 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
     expect(bounded).toBeLessThan(v8Default * 0.75);
   }, 60_000);
 
+  it("a worker's node flags bring V8's first full collection forward: the old space stays near its live size from start-up on", () => {
+    // A starting worker promotes garbage from its first instruction (planner pages, the first
+    // batches, the render bundle): with V8's initial limit the old space grew to ~44 MB before
+    // the first full collection (bench/send, issue 3's peak RSS). The same churn in two fresh
+    // processes, with the worker's flags and with them minus the two that size the old space.
+    const file = join(dir, 'first-collection.mjs');
+    writeFileSync(file, `
+      import { getHeapSpaceStatistics } from 'node:v8';
+      const old = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size / 1048576;
+      const ring = new Array(3000).fill(null);
+      let peak = 0, i = 0;
+      const step = () => {
+        for (let j = 0; j < 2000; j++, i++) ring[i % ring.length] = { id: i, body: 'x'.repeat(64) + i, parts: Array.from({ length: 20 }, (_, k) => ({ k, v: String(i * k) })) };
+        peak = Math.max(peak, old());
+        if (i < 60000) setImmediate(step); else console.log(JSON.stringify({ peak }));
+      };
+      step();
+    `);
+    const run = (flags: readonly string[]) => {
+      const r = spawnSync(process.execPath, [...flags, file], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`the child exited with ${r.status}: ${r.stderr}`);
+      return (JSON.parse(r.stdout.trim()) as { peak: number }).peak;
+    };
+    const sizing = ['--initial-old-space-size=16', '--heap-growing-percent=20'];
+    expect(WORKER_NODE_FLAGS).toEqual(expect.arrayContaining(sizing));
+    const withFlags = run(WORKER_NODE_FLAGS);
+    const without = run(WORKER_NODE_FLAGS.filter((f) => !sizing.includes(f)));
+    expect(withFlags).toBeLessThan(32);
+    expect(withFlags).toBeLessThan(without * 0.75);
+  }, 60_000);
+
   it('the documented worker unit starts node with the flags a worker is measured with (docs/systemd.md, bench/send)', () => {
     const unit = readFileSync(new URL('../docs/systemd.md', import.meta.url), 'utf8');
     const exec = unit.split('\n').find((l) => l.startsWith('ExecStart=') && l.endsWith(' worker'));
