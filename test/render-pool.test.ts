@@ -204,3 +204,33 @@ describe('render pool: the main thread helps a busy render thread (issue 3, benc
     }
   });
 });
+
+describe('render pool: a render thread that dies (issue 3: the sending worker defers and retries)', () => {
+  it('fails the copies it held and the waiting ones with an error, frees their slots, and renders on a fresh thread next time', async () => {
+    const threads: import('node:worker_threads').Worker[] = [];
+    const pool = createRenderPool(1, { onThread: (w) => threads.push(w) });
+    try {
+      (await pool.renderLeased(spec(0))).release();
+      expect(threads).toHaveLength(1);
+      // A burst: THREAD_INFLIGHT copies go to the thread, the rest wait in the queue; the thread
+      // exits (as on running out of memory) before they are done.
+      const burst = Array.from({ length: 12 }, (_, i) => pool.renderLeased(spec(i)));
+      const settled = Promise.allSettled(burst);
+      await threads[0].terminate();
+      const out = await settled;
+      const failed = out.filter((r) => r.status === 'rejected');
+      expect(failed.length).toBeGreaterThan(0);
+      for (const f of failed) expect(String((f as PromiseRejectedResult).reason)).toMatch(/render thread exited/);
+      for (const r of out) if (r.status === 'fulfilled') r.value.release();
+      // The next copies start a fresh thread; every slot came back (more copies held at once
+      // than the slab would have left if the failed copies had kept theirs).
+      const again = await Promise.all(Array.from({ length: 30 }, (_, i) => pool.renderLeased(spec(i))));
+      expect(threads).toHaveLength(2);
+      expect(again.every((r) => r.raw.buffer instanceof SharedArrayBuffer)).toBe(true);
+      expect(again[7].raw.toString()).toContain('Hello Name7');
+      again.forEach((r) => r.release());
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -85,6 +85,8 @@ export interface RenderPoolOptions {
    * the bottleneck (bench/send); not for a process that answers HTTP (one-click p99).
    */
   mainHelps?: boolean;
+  /** Called with each render thread the pool starts (tests, diagnostics). */
+  onThread?: (w: Worker) => void;
 }
 
 /**
@@ -219,19 +221,27 @@ export function createRenderPool(threads: number, opts: RenderPoolOptions = {}):
         }
         pump();
       });
-      w.on('error', (err) => {
-        // A thread that died takes its jobs and the waiting ones with it (the caller retries the
-        // batch); the other threads are stopped too and the next render starts a fresh set.
+      // A thread that died (an uncaught error, or it exited: out of memory, terminated) takes its
+      // jobs and the waiting ones with it (the sending worker defers those messages and retries
+      // them); the other threads are stopped too and the next render starts a fresh set.
+      const lost = (err: Error) => {
         if (started === null || !workers.includes(w)) return;
         started = null;
         workers = [];
-        for (const x of ws) if (x !== w) void x.terminate();
+        for (const x of ws) {
+          if (x !== w) void x.terminate();
+          inflight.delete(x);
+          sent.delete(x);
+        }
         for (const [id, p] of pending) { pending.delete(id); fail(p, err); }
         for (const q of queue.splice(0)) fail(q, err);
-      });
+      };
+      w.on('error', lost);
+      w.on('exit', (code) => { if (!closed) lost(new Error(`render thread exited with code ${code}`)); });
       // Idle threads do not keep the process alive; threads with jobs in flight do.
       w.unref();
       ws.push(w);
+      opts.onThread?.(w);
     }
     workers = ws;
     return ws;
