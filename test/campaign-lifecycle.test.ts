@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanner } from '../src/send/planner.js';
-import { messagesRepo, PLAN_CHUNK } from '../src/store/messages-repo.js';
+import { campaignsRepo } from '../src/store/campaigns-repo.js';
+import { CAMPAIGN_CHUNK, messagesRepo, PLAN_CHUNK } from '../src/store/messages-repo.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { seedList } from './helpers/fixtures.js';
@@ -41,6 +42,72 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     expect((await t.api('GET', `/v1/campaigns/${c2.json.id}/progress`)).json).toMatchObject({ status: 'cancelled', sent: 0, skipped_by_reason: { cancelled: 12 } });
     expect((await t.api('POST', `/v1/campaigns/${c2.json.id}/cancel`)).json.error.code).toBe('E_STATE');
   });
+
+  it("checks the campaign's state at transmit time: mail a pause or cancel left queued or deferred (a crash half-way, a 4xx recorded after it) is never sent", async () => {
+    const statuses = async (id: string) => (await t.db.db.selectFrom('messages').select(['status', 'reason']).where('campaign_id', '=', id).execute());
+    const before = (await captured()).length;
+    const c = await t.api('POST', '/v1/campaigns', { name: 'Crash', list_ids: [listId], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    await t.sending!.planner.tick();
+    // The pause's first step only (the process died before its messages moved), and two messages
+    // deferred by a 4xx recorded after the pause.
+    const repo = campaignsRepo(t.db);
+    expect(await repo.transition(t.accountId, c.json.id, ['running'], { status: 'paused' })).toBe(true);
+    const two = (await t.db.db.selectFrom('messages').select('id').where('campaign_id', '=', c.json.id).limit(2).execute()).map((m) => m.id);
+    await t.db.db.updateTable('messages').set({ status: 'deferred', next_attempt_at: t.clock.now() }).where('id', 'in', two).execute();
+    await t.sending!.drain();
+    expect((await captured()).length).toBe(before);
+    expect((await statuses(c.json.id)).map((m) => m.status)).toEqual(Array(12).fill('paused'));
+    // A resume that stopped half-way (campaign running, its messages still paused): the planner requeues them.
+    expect(await repo.transition(t.accountId, c.json.id, ['paused'], { status: 'running' })).toBe(true);
+    await t.sending!.drain();
+    await t.sending!.drain();
+    expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ status: 'sent', sent: 12 });
+    expect((await captured()).length).toBe(before + 12);
+
+    // The same for a cancel: skipped with reason and event, none sent.
+    const c2 = await t.api('POST', '/v1/campaigns', { name: 'Crash2', list_ids: [listId], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c2.json.id}/schedule`, {});
+    await t.sending!.planner.tick();
+    expect(await repo.transition(t.accountId, c2.json.id, ['running'], { status: 'cancelled' })).toBe(true);
+    await t.sending!.drain();
+    expect((await captured()).length).toBe(before + 12);
+    expect((await statuses(c2.json.id)).every((m) => m.status === 'skipped' && m.reason === 'cancelled')).toBe(true);
+    const events = await t.db.db.selectFrom('events').select('data').where('campaign_id', '=', c2.json.id).where('type', '=', 'skipped').execute();
+    expect(events.map((e) => JSON.parse(e.data!))).toEqual(Array(12).fill({ reason: 'cancelled', at: 'send' }));
+  });
+
+  it('a pause that a resume overtakes, or a resume that a pause overtakes, leaves the messages in the state of the campaign', async () => {
+    const c = await t.api('POST', '/v1/campaigns', { name: 'Race', list_ids: [listId], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    await t.sending!.planner.tick();
+    const msgs = messagesRepo(t.db);
+    // The campaign is running again by the time the pause's message update runs: it moves nothing.
+    expect(await msgs.setCampaignPending(c.json.id, ['queued', 'deferred'], 'paused', null, t.clock.now(), ['paused'])).toBe(0);
+    await t.api('POST', `/v1/campaigns/${c.json.id}/pause`, {});
+    expect(await msgs.setCampaignPending(c.json.id, ['paused'], 'queued', null, t.clock.now(), ['running'])).toBe(0);
+    const left = await t.db.db.selectFrom('messages').select('status').where('campaign_id', '=', c.json.id).execute();
+    expect(left.every((m) => m.status === 'paused')).toBe(true);
+    await t.api('POST', `/v1/campaigns/${c.json.id}/cancel`, {});
+  });
+
+  it('cancels a large campaign in statements of CAMPAIGN_CHUNK messages with the event loop free in between', async () => {
+    const n = 2 * CAMPAIGN_CHUNK + 10;
+    const big = await seedList(t.db.db, t.accountId, 'CancelBig', Array.from({ length: n }, (_, i) => `cb${i}@example.org`));
+    const c = await t.api('POST', '/v1/campaigns', { name: 'CancelBig', list_ids: [big.id], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    await createPlanner(t.deps, t.core.collab, 'cancel-planner').tick();
+    let done = false;
+    let turns = 0;
+    const spin = () => { if (done) return; turns++; setImmediate(spin); };
+    setImmediate(spin);
+    const r = await t.core.campaigns.cancel(t.accountId, c.json.id);
+    done = true;
+    expect(r.status).toBe('cancelled');
+    // On SQLite every statement resolves without I/O: one UPDATE over the campaign gave 0 turns.
+    expect(turns).toBeGreaterThanOrEqual(2);
+    expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ status: 'cancelled', skipped_by_reason: { cancelled: n } });
+  }, 60_000);
 
   it('re-claims the messages of a crashed worker after the lease expires', async () => {
     const r = await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: ['lease@example.net'], subject: 'x', text: 'y', category: 'transactional' });

@@ -32,6 +32,8 @@ export interface CampaignInput {
  * from any non-final state. `plan_cursor` is the last planned contact id, 'done' at the end.
  */
 export const FINAL = ['sent', 'cancelled'];
+/** The states a resumed campaign can be in (scheduled until planned, then running). */
+export const RESUMED = ['scheduled', 'planning', 'running'];
 
 /** Campaigns to lists (issue 3 item 4): create, schedule, pause, resume, cancel, progress, report. */
 export function campaignsCore(deps: Deps, collab: SendCollaborators) {
@@ -101,14 +103,14 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
         await must(accountId, id);
         fail('E_STATE', 'only a scheduled, planning or running campaign can be paused');
       }
-      await msgs.setCampaignPending(id, ['queued', 'deferred'], 'paused', null, now());
+      await msgs.setCampaignPending(id, ['queued', 'deferred'], 'paused', null, now(), ['paused']);
       return must(accountId, id);
     },
     async resume(accountId: string, id: string) {
       const c = await must(accountId, id);
       const next = c.plan_cursor === 'done' ? 'running' : 'scheduled';
       if (!(await repo.transition(accountId, id, ['paused'], { status: next, updated_at: now() }))) fail('E_STATE', 'only a paused campaign can be resumed');
-      await msgs.setCampaignPending(id, ['paused'], 'queued', null, now());
+      await msgs.setCampaignPending(id, ['paused'], 'queued', null, now(), RESUMED);
       return must(accountId, id);
     },
     async cancel(accountId: string, id: string) {
@@ -117,7 +119,7 @@ export function campaignsCore(deps: Deps, collab: SendCollaborators) {
       if (!(await repo.transition(accountId, id, [c.status], { status: 'cancelled', finished_at: now(), lease_owner: null, updated_at: now() }))) {
         fail('E_STATE', 'the campaign changed state; try again');
       }
-      await msgs.setCampaignPending(id, ['queued', 'deferred', 'paused'], 'skipped', 'cancelled', now());
+      await msgs.setCampaignPending(id, ['queued', 'deferred', 'paused'], 'skipped', 'cancelled', now(), ['cancelled']);
       return must(accountId, id);
     },
 

@@ -101,10 +101,17 @@ export function createPlanner(deps: Deps, collab: SendCollaborators, owner: stri
         }
       }
     },
-    /** Marks running campaigns whose messages are all final as sent. */
+    /**
+     * Marks running campaigns whose messages are all final as sent, and requeues the messages a
+     * running campaign still has in `paused` (a resume stopped half-way: crash, restart).
+     */
     async finishCampaigns(): Promise<void> {
       const msgs = messagesRepo(deps.store);
       for (const c of await campaigns.running()) {
+        if (await msgs.campaignHasPaused(c.id)) {
+          const n = await msgs.setCampaignPending(c.id, ['paused'], 'queued', null, deps.clock.now(), ['running']);
+          if (n) deps.log.warn({ campaign: c.id, account: c.account_id, requeued: n }, 'running campaign had paused messages (an unfinished resume): requeued');
+        }
         if (!(await msgs.campaignHasActive(c.id))) {
           const now = deps.clock.now();
           await campaigns.transition(c.account_id, c.id, ['running'], { status: 'sent', finished_at: now, updated_at: now });

@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.js';
 import { isTegamiError } from '../domain/errors.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
+import { campaignsRepo } from '../store/campaigns-repo.js';
 import { messagesRepo, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
 import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
@@ -26,6 +27,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   /** Told every recorded batch (metrics). */
   onRecorded: (records: AttemptRecord[]) => void = () => {}) {
   const repo = messagesRepo(deps.store);
+  const campaigns = campaignsRepo(deps.store);
   const { batchSize, leaseSeconds, concurrency, retryHours } = deps.config.worker;
   const stats: WorkerStats = { claimed: 0, sent: 0, deferred: 0, failed: 0, skipped: 0 };
 
@@ -141,11 +143,27 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     stats,
     /** Processes one batch; returns how many messages it claimed. */
     async tick(): Promise<number> {
-      const claimed = await repo.claimDue(owner, deps.clock.now(), leaseSeconds * 1000, batchSize);
-      if (!claimed.length) return 0;
+      let claimed = await repo.claimDue(owner, deps.clock.now(), leaseSeconds * 1000, batchSize);
+      const claimedCount = claimed.length;
+      if (!claimedCount) return 0;
       stats.claimed += claimed.length;
-      const skipped = await recheck(claimed);
       const records: AttemptRecord[] = [];
+      // The campaign's state is checked at transmit time too: a message claimed before its
+      // campaign was paused or cancelled and deferred after it, or left queued by a pause or
+      // cancel that stopped half-way, is never transmitted (it waits in `paused`, or is skipped).
+      const stopped = await campaigns.stopped([...new Set(claimed.map((r) => r.campaign_id).filter((c): c is string => c !== null))]);
+      if (stopped.size) {
+        for (const r of claimed) {
+          const st = r.campaign_id === null ? undefined : stopped.get(r.campaign_id);
+          if (st === 'paused') records.push({ id: r.id, status: 'paused', reason: null, lastReply: null, event: null });
+          else if (st === 'cancelled') records.push({ id: r.id, status: 'skipped', reason: 'cancelled', lastReply: null, event: {
+            account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(),
+            data: JSON.stringify({ reason: 'cancelled', at: 'send' }),
+          } });
+        }
+        claimed = claimed.filter((r) => r.campaign_id === null || !stopped.has(r.campaign_id));
+      }
+      const skipped = await recheck(claimed);
       const toSend: MessageRow[] = [];
       const candidates = claimed.filter((r) => !skipped.has(Number(r.id)));
       const holds = await collab.guard.admit(candidates, deps.clock.now());
@@ -169,9 +187,9 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       await recordWithRetry(now, records);
       onRecorded(records);
       await collab.guard.recorded(claimed, records, now);
-      for (const r of records) if (r.status !== 'held') stats[r.status === 'bounced' ? 'failed' : r.status]++;
+      for (const r of records) if (r.status !== 'held' && r.status !== 'paused') stats[r.status === 'bounced' ? 'failed' : r.status]++;
       await afterAttempts(toSend, results);
-      return claimed.length;
+      return claimedCount;
     },
     /** Gives back leases this worker holds (graceful stop). */
     release: () => repo.releaseLeases(owner, deps.clock.now()),

@@ -29,6 +29,12 @@ export function campaignsRepo(store: Db) {
       if (after) q = q.where('id', '<', after);
       return q.orderBy('id', 'desc').limit(limit).execute();
     },
+    /** The paused or cancelled campaigns among `ids`: their messages must not be transmitted. */
+    async stopped(ids: string[]): Promise<Map<string, 'paused' | 'cancelled'>> {
+      if (!ids.length) return new Map();
+      const rows = await db.selectFrom('campaigns').select(['id', 'status']).where('id', 'in', ids).where('status', 'in', ['paused', 'cancelled']).execute();
+      return new Map(rows.map((r) => [r.id, r.status as 'paused' | 'cancelled']));
+    },
     /** Conditional update: only when the campaign is in one of `from` (a state-machine step). */
     async transition(accountId: string, id: string, from: string[], patch: Updateable<CampaignsTable>): Promise<boolean> {
       const r = await db.updateTable('campaigns').set(patch).where('account_id', '=', accountId).where('id', '=', id)

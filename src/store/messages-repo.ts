@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Db } from './db.js';
 import type { DB, EventsTable, MessagesTable } from './types.js';
@@ -14,8 +15,11 @@ export type NewEvent = Insertable<EventsTable>;
 /** The outcome of one transmission attempt, as recorded. */
 export interface AttemptRecord {
   id: number;
-  /** `held`: the guard kept it back; it goes back to `queued` until nextAttemptAt, attempts unchanged. */
-  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped' | 'held';
+  /**
+   * `held`: the guard kept it back; it goes back to `queued` until nextAttemptAt, attempts unchanged.
+   * `paused`: its campaign is paused; it waits in `paused` for the resume, attempts unchanged.
+   */
+  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped' | 'held' | 'paused';
   reason: string | null;
   lastReply: string | null;
   nextAttemptAt?: number;
@@ -24,6 +28,12 @@ export interface AttemptRecord {
 }
 
 const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
+
+/**
+ * Rows a campaign's pause, resume or cancel moves per statement: on SQLite one statement over a
+ * 1,000,000-message campaign held the event loop for seconds (one-click POSTs, the lanes).
+ */
+export const CAMPAIGN_CHUNK = 5000;
 
 /** Rows per statement of the planner's insert (insertPlanned). */
 export const PLAN_CHUNK = 250;
@@ -102,7 +112,7 @@ export function messagesRepo(store: Db) {
             .set((eb) => ({
               status: r.status === 'held' ? 'queued' : r.status, reason: r.reason, last_reply: r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
               next_attempt_at: r.nextAttemptAt ?? now,
-              attempts: r.status === 'skipped' || r.status === 'held' ? eb.ref('attempts') : eb('attempts', '+', 1),
+              attempts: r.status === 'skipped' || r.status === 'held' || r.status === 'paused' ? eb.ref('attempts') : eb('attempts', '+', 1),
             }))
             .where('id', '=', r.id).where('lease_owner', '=', owner).execute();
         }
@@ -157,11 +167,33 @@ export function messagesRepo(store: Db) {
       return !!r;
     },
 
-    /** Moves a campaign's pending messages between states (pause, resume, cancel). */
-    async setCampaignPending(campaignId: string, from: string[], to: string, reason: string | null, now: number): Promise<number> {
-      const r = await db.updateTable('messages').set({ status: to, reason, updated_at: now })
-        .where('campaign_id', '=', campaignId).where('status', 'in', from).executeTakeFirst();
-      return Number(r.numUpdatedRows);
+    /** True when a campaign has messages waiting in `paused` (left by a resume that did not finish). */
+    async campaignHasPaused(campaignId: string): Promise<boolean> {
+      const r = await db.selectFrom('messages').select('id').where('campaign_id', '=', campaignId)
+        .where('status', '=', 'paused').limit(1).executeTakeFirst();
+      return !!r;
+    },
+
+    /**
+     * Moves a campaign's pending messages between states (pause, resume, cancel), only while the
+     * campaign itself is in one of `whileCampaign` (checked by every statement, so a pause that
+     * overtakes a resume wins), CAMPAIGN_CHUNK rows per statement with a turn of the event loop
+     * between. A stop half-way is safe: the worker checks the campaign's state before it
+     * transmits, and the planner requeues a running campaign's paused messages.
+     */
+    async setCampaignPending(campaignId: string, from: string[], to: string, reason: string | null, now: number, whileCampaign: string[]): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const chunk = db.selectFrom('messages').select('id').where('campaign_id', '=', campaignId).where('status', 'in', from).limit(CAMPAIGN_CHUNK);
+        const r = await db.updateTable('messages').set({ status: to, reason, updated_at: now })
+          .where('id', 'in', chunk).where('status', 'in', from)
+          .where((eb) => eb.exists(eb.selectFrom('campaigns').select('campaigns.id').where('campaigns.id', '=', campaignId).where('campaigns.status', 'in', whileCampaign)))
+          .executeTakeFirst();
+        const n = Number(r.numUpdatedRows);
+        if (!n) return total;
+        total += n;
+        await nextTurn();
+      }
     },
 
     /** Contact attributes for a batch of contacts, one query. */
