@@ -176,6 +176,34 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     expect((await t.api('GET', `/v1/campaigns/${c.json.id}/progress`)).json).toMatchObject({ planned: n });
   });
 
+  it('plans a campaign over several overlapping lists across page boundaries: each recipient once, in id order, from a list where it is subscribed', async () => {
+    // A: ml0..ml1499 (every 7th unsubscribed), B: ml1000..ml2599: 2,600 recipients over three pages.
+    const addr = (i: number) => `ml${i}@example.org`;
+    const a = await seedList(t.db.db, t.accountId, 'MultiA', Array.from({ length: 1500 }, (_, i) => addr(i)), { status: (i) => (i % 7 === 0 ? 'unsubscribed' : 'subscribed') });
+    const b = await seedList(t.db.db, t.accountId, 'MultiB', Array.from({ length: 1600 }, (_, i) => addr(1000 + i)));
+    const c = await t.api('POST', '/v1/campaigns', { name: 'Multi', list_ids: [a.id, b.id], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
+    await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
+    expect(await createPlanner(t.deps, t.core.collab, 'multi-planner').tick()).toBe(true);
+    const rows = await t.db.db.selectFrom('messages').select(['id', 'rcpt', 'contact_id', 'list_id', 'status', 'reason']).where('campaign_id', '=', c.json.id).orderBy('id').execute();
+    expect(rows).toHaveLength(2600);
+    expect(new Set(rows.map((r) => r.rcpt)).size).toBe(2600);
+    // Planned in contact-id order (message ids follow the plan).
+    const cids = rows.map((r) => Number(r.contact_id));
+    expect(cids).toEqual([...cids].sort((x, y) => x - y));
+    const byRcpt = new Map(rows.map((r) => [r.rcpt, r]));
+    for (let i = 0; i < 2600; i++) {
+      const r = byRcpt.get(addr(i))!;
+      const inA = i < 1500 && i % 7 !== 0;
+      const inB = i >= 1000;
+      if (inA && inB) expect(r.list_id).toBe([a.id, b.id].sort()[0]);
+      else if (inA) expect(r.list_id).toBe(a.id);
+      else if (inB) expect(r.list_id).toBe(b.id);
+      else expect(r).toMatchObject({ status: 'skipped', reason: 'unsubscribed' });
+      if (inA || inB) expect(r.status).toBe('queued');
+    }
+    await t.api('POST', `/v1/campaigns/${c.json.id}/cancel`, {});
+  });
+
   it('filters the send log by campaign, recipient and status', async () => {
     const byRcpt = await t.api('GET', '/v1/messages?recipient=P3@example.org');
     expect(byRcpt.json.items.length).toBeGreaterThanOrEqual(2);
