@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { subscriberIdsQuery } from './contacts-repo.js';
 import type { Db } from './db.js';
 import type { CampaignsTable } from './types.js';
 
@@ -80,13 +81,13 @@ export function campaignsRepo(store: Db) {
      * the join would make the database aggregate every remaining row on each page.
      */
     async planPage(accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<PlanCandidate[]> {
-      // The next `limit` contact ids of each list, each read in the order of the (list_id,
-      // contact_id) index, then merged: one `list_id in (…)` scan instead made the database
-      // collect and sort every remaining subscription of the lists for each page (a temp B-tree
-      // on SQLite), so a multi-list campaign's planning grew with the square of its size.
-      const nextOf = (listId: string, n: number) => db.selectFrom((q) => q.selectFrom('subscriptions').select('contact_id')
-        .where('list_id', '=', listId).where('contact_id', '>', afterContactId).where('account_id', '=', accountId)
-        .orderBy('contact_id').limit(limit).as(`l${n}`)).select('contact_id');
+      // The next `limit` contact ids of each list, each an ordered range of the (list_id,
+      // contact_id) index, merged in one statement: one `list_id in (…)` scan instead made the
+      // database collect and sort every remaining subscription of the lists for each page (a
+      // temp B-tree on SQLite), so a multi-list campaign's planning grew with the square of its
+      // size (bench/plan-pages). The smallest `limit` ids of the union are among each list's.
+      const nextOf = (listId: string, n: number) => db.selectFrom(subscriberIdsQuery(db, accountId, listId, afterContactId, limit, { anyStatus: true }).as(`l${n}`))
+        .select('contact_id');
       let merged = nextOf(listIds[0], 0);
       for (let i = 1; i < listIds.length; i++) merged = merged.unionAll(nextOf(listIds[i], i));
       const ids = (await db.selectFrom(merged.as('m')).select('contact_id').distinct().orderBy('contact_id').limit(limit).execute())

@@ -15,15 +15,16 @@ export interface SubscriberRow {
 }
 
 /**
- * The next `limit` subscribed contact ids of one list: an ordered range on the unique index
+ * The next `limit` subscribed contact ids of one list (`anyStatus`: of any subscription status,
+ * as a campaign's planner reads them to log each skip): an ordered range on the unique index
  * (list_id, contact_id), reading the status of each entry. A (list_id, status, contact_id) index
  * was tried and dropped: SQLite, without statistics, then prefers it for `list_id = ? AND
  * contact_id IN (…)` lookups and scans the whole list on each import batch.
  */
-export function subscriberIdsQuery(db: Kysely<DB>, accountId: string, listId: string, afterContactId: number, limit: number) {
-  return db.selectFrom('subscriptions').select('contact_id')
-    .where('list_id', '=', listId).where('status', '=', 'subscribed').where('contact_id', '>', afterContactId)
-    .where('account_id', '=', accountId).orderBy('contact_id').limit(limit);
+export function subscriberIdsQuery(db: Kysely<DB>, accountId: string, listId: string, afterContactId: number, limit: number, opts: { anyStatus?: boolean } = {}) {
+  let q = db.selectFrom('subscriptions').select('contact_id').where('list_id', '=', listId);
+  if (!opts.anyStatus) q = q.where('status', '=', 'subscribed');
+  return q.where('contact_id', '>', afterContactId).where('account_id', '=', accountId).orderBy('contact_id').limit(limit);
 }
 
 /** Contacts and their subscriptions (consent evidence, R-CONSENT-1). */
