@@ -103,20 +103,24 @@ export function createPlanner(deps: Deps, collab: SendCollaborators, owner: stri
     },
     /**
      * Marks running campaigns whose messages are all final as sent, and requeues the messages a
-     * running campaign still has in `paused` (a resume stopped half-way: crash, restart).
+     * running campaign still has in `paused` (a resume stopped half-way: crash, restart). True
+     * when it requeued any (there is work again).
      */
-    async finishCampaigns(): Promise<void> {
+    async finishCampaigns(): Promise<boolean> {
       const msgs = messagesRepo(deps.store);
+      let requeued = false;
       for (const c of await campaigns.running()) {
         if (await msgs.campaignHasPaused(c.id)) {
           const n = await msgs.setCampaignPending(c.id, ['paused'], 'queued', null, deps.clock.now(), ['running']);
           if (n) deps.log.warn({ campaign: c.id, account: c.account_id, requeued: n }, 'running campaign had paused messages (an unfinished resume): requeued');
+          requeued ||= n > 0;
         }
         if (!(await msgs.campaignHasActive(c.id))) {
           const now = deps.clock.now();
           await campaigns.transition(c.account_id, c.id, ['running'], { status: 'sent', finished_at: now, updated_at: now });
         }
       }
+      return requeued;
     },
   };
 }

@@ -40,8 +40,7 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
     const pollMs = deps.config.worker.pollMs;
     runners.push(startLoop('planner', async () => {
       const did = await planner.tick();
-      await planner.finishCampaigns();
-      return did;
+      return (await planner.finishCampaigns()) || did;
     }, { pollMs, log }));
     // Lanes: the same tick run as independent loops, so one batch's claim and bookkeeping overlap
     // another's transmission (config worker.lanes). Each claims its own rows under the lease.
@@ -56,8 +55,8 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
       for (let i = 0; i < maxTicks; i++) {
         const planned = await planner.tick();
         const sent = await worker.tick();
-        await planner.finishCampaigns();
-        if (!planned && !sent) return;
+        const requeued = await planner.finishCampaigns();
+        if (!planned && !sent && !requeued) return;
       }
     },
     async stop() {
