@@ -54,10 +54,13 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     const repo = campaignsRepo(t.db);
     expect(await repo.transition(t.accountId, c.json.id, ['running'], { status: 'paused' })).toBe(true);
     const two = (await t.db.db.selectFrom('messages').select('id').where('campaign_id', '=', c.json.id).limit(2).execute()).map((m) => m.id);
-    await t.db.db.updateTable('messages').set({ status: 'deferred', next_attempt_at: t.clock.now() }).where('id', 'in', two).execute();
+    await t.db.db.updateTable('messages').set({ status: 'deferred', next_attempt_at: t.clock.now(), last_reply: '421 4.7.0 try again later', attempts: 1 }).where('id', 'in', two).execute();
     await t.sending!.drain();
     expect((await captured()).length).toBe(before);
     expect((await statuses(c.json.id)).map((m) => m.status)).toEqual(Array(12).fill('paused'));
+    // Not an attempt: the deferred ones keep their attempt count and last reply.
+    const kept = await t.db.db.selectFrom('messages').select(['attempts', 'last_reply']).where('id', 'in', two).execute();
+    expect(kept).toEqual([{ attempts: 1, last_reply: '421 4.7.0 try again later' }, { attempts: 1, last_reply: '421 4.7.0 try again later' }]);
     // A resume that stopped half-way (campaign running, its messages still paused): the planner requeues them.
     expect(await repo.transition(t.accountId, c.json.id, ['paused'], { status: 'running' })).toBe(true);
     await t.sending!.drain();

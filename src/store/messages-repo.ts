@@ -110,7 +110,9 @@ export function messagesRepo(store: Db) {
           if (r.status === 'sent') continue;
           await tx.updateTable('messages')
             .set((eb) => ({
-              status: r.status === 'held' ? 'queued' : r.status, reason: r.reason, last_reply: r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
+              // A hold or a pause is not an attempt: the last attempt's reply stays.
+              status: r.status === 'held' ? 'queued' : r.status, reason: r.reason,
+              last_reply: r.status === 'held' || r.status === 'paused' ? eb.ref('last_reply') : r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
               next_attempt_at: r.nextAttemptAt ?? now,
               attempts: r.status === 'skipped' || r.status === 'held' || r.status === 'paused' ? eb.ref('attempts') : eb('attempts', '+', 1),
             }))
