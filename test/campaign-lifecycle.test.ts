@@ -6,6 +6,23 @@ import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { seedList } from './helpers/fixtures.js';
 
+/**
+ * Event-loop turns (setImmediate callbacks) that ran while `fn` was pending: timers, I/O and
+ * HTTP requests get their turn in between. On SQLite every query resolves without I/O, so a
+ * loop of statements that never yields gives 0.
+ */
+async function turnsDuring<T>(fn: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let done = false;
+  let turns = 0;
+  const spin = () => { if (done) return; turns++; setImmediate(spin); };
+  setImmediate(spin);
+  try {
+    return { result: await fn(), turns };
+  } finally {
+    done = true;
+  }
+}
+
 describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issue 3)', (dialect) => {
   let t: TestApp;
   let listId: string;
@@ -99,12 +116,7 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     const c = await t.api('POST', '/v1/campaigns', { name: 'CancelBig', list_ids: [big.id], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
     await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
     await createPlanner(t.deps, t.core.collab, 'cancel-planner').tick();
-    let done = false;
-    let turns = 0;
-    const spin = () => { if (done) return; turns++; setImmediate(spin); };
-    setImmediate(spin);
-    const r = await t.core.campaigns.cancel(t.accountId, c.json.id);
-    done = true;
+    const { result: r, turns } = await turnsDuring(() => t.core.campaigns.cancel(t.accountId, c.json.id));
     expect(r.status).toBe('cancelled');
     // On SQLite every statement resolves without I/O: one UPDATE over the campaign gave 0 turns.
     expect(turns).toBeGreaterThanOrEqual(2);
@@ -146,15 +158,9 @@ describe.each(DIALECTS)('campaign lifecycle, leases and the send log on %s (issu
     const big = await seedList(t.db.db, t.accountId, 'Yield', Array.from({ length: 3500 }, (_, i) => `y${i}@example.org`));
     const c = await t.api('POST', '/v1/campaigns', { name: 'Yield', list_ids: [big.id], from: 'news@example.com', subject: 'S', text: 'T {{ unsubscribe_url }}' });
     await t.api('POST', `/v1/campaigns/${c.json.id}/schedule`, {});
-    // Timers and I/O callbacks (a lane's SMTP, an HTTP request) run between pages: count the
-    // event-loop turns (setImmediate callbacks) that ran while the 4 pages were being planned.
-    // On SQLite every query resolves without I/O, so without the planner's yield this was 0.
-    let done = false;
-    let turns = 0;
-    const spin = () => { if (done) return; turns++; setImmediate(spin); };
-    setImmediate(spin);
-    const planned = await createPlanner(t.deps, t.core.collab, 'yielding-planner').tick();
-    done = true;
+    // Timers and I/O callbacks (a lane's SMTP, an HTTP request) run between the 4 pages: without
+    // the planner's yield this was 0 turns on SQLite.
+    const { result: planned, turns } = await turnsDuring(() => createPlanner(t.deps, t.core.collab, 'yielding-planner').tick());
     expect(planned).toBe(true);
     expect(turns).toBeGreaterThanOrEqual(3);
     expect(Number((await t.db.db.selectFrom('campaigns').select('planned').where('id', '=', c.json.id).executeTakeFirstOrThrow()).planned)).toBe(3500);

@@ -3,6 +3,7 @@ import { verifyDkim } from './helpers/dkim.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRenderPool, THREAD_INFLIGHT, withoutTsx } from '../src/render/render-pool.js';
 import { renderThreadScript, THREAD_STUB_SOURCE } from '../src/render/render-bundle.js';
+import { SLOT_BYTES, SLOTS } from '../src/render/render-job.js';
 import { renderForRecipient, type RenderSpec } from '../src/render/render-message.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +110,6 @@ describe('render pool (threads run the esbuild bundle, no TypeScript loader)', (
 
 describe('render pool slab (issue 3, bounded memory for copies in flight)', () => {
   it('hands out slab-backed copies until they are released, then reuses the slots without touching copies still held', async () => {
-    const { SLOTS, SLOT_BYTES } = await import('../src/render/render-job.js');
     const pool = createRenderPool(1);
     try {
       // More leases than slots, all held at once: the ones past the slab get buffers of their own.
@@ -222,9 +222,10 @@ describe('render pool: a render thread that dies (issue 3: the sending worker de
       expect(failed.length).toBeGreaterThan(0);
       for (const f of failed) expect(String((f as PromiseRejectedResult).reason)).toMatch(/render thread exited/);
       for (const r of out) if (r.status === 'fulfilled') r.value.release();
-      // The next copies start a fresh thread; every slot came back (more copies held at once
-      // than the slab would have left if the failed copies had kept theirs).
-      const again = await Promise.all(Array.from({ length: 30 }, (_, i) => pool.renderLeased(spec(i))));
+      // The next copies start a fresh thread, and every slot came back: the whole slab's worth of
+      // copies held at once still all live in the slab (a slot a failed copy kept would make
+      // one of them a buffer of its own).
+      const again = await Promise.all(Array.from({ length: SLOTS }, (_, i) => pool.renderLeased(spec(i))));
       expect(threads).toHaveLength(2);
       expect(again.every((r) => r.raw.buffer instanceof SharedArrayBuffer)).toBe(true);
       expect(again[7].raw.toString()).toContain('Hello Name7');

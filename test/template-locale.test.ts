@@ -1,14 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { nodeJson } from './helpers/node-child.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-
-/** Runs a module script in a fresh node process (tsx loader) with extra environment; returns its parsed stdout. */
-function inChild(script: string, env: Record<string, string> = {}): unknown {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-}
+/** Runs a module script in a fresh node process (tsx loader) with extra environment; returns its printed JSON. */
+const inChild = (script: string, env: Record<string, string> = {}) => nodeJson(['--import', 'tsx', '--input-type=module', '-e', script], env);
 
 /**
  * Issue 3 (bench/send peak RSS): liquid's engines are built with a fixed locale, so neither their

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodeJson } from './helpers/node-child.js';
 
 /**
  * Issue 3 (bench/send, peak RSS): a sending worker's main thread claims, checks, transmits and
@@ -23,12 +23,7 @@ describe('a worker process main thread (issue 3, memory)', () => {
     // A script file, not `-e`: tsx runs an evaluated module's top-level await differently.
     const file = join(dir, `${++runs}.mts`);
     writeFileSync(file, script.replaceAll("'./src/", `'${root}src/`).replace("from 'pino'", `from '${root}node_modules/pino/pino.js'`));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, TEGAMI_DB: `sqlite:${join(dir, `${runs}.db`)}` },
-    });
-    if (r.status !== 0) throw new Error(`the child exited with ${r.status}: ${r.stderr}`);
-    const out = r.stdout;
-    return JSON.parse(out.trim().split('\n').pop()!) as string[];
+    return nodeJson<string[]>(['--import', 'tsx', file], { TEGAMI_DB: `sqlite:${join(dir, `${runs}.db`)}` });
   }
 
   const boot = `

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nodeJson } from './helpers/node-child.js';
 import { createApp } from '../src/app/create-app.js';
 import { mainThreadRenders, sqliteCacheMb, WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { defaultConfig, defaultRenderThreads } from '../src/config/defaults.js';
@@ -66,11 +67,7 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
       }
       console.log(JSON.stringify({ peakMb: peak / 1048576 }));
     `);
-    const run = (percent: number) => {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', file, String(percent)], { cwd: root, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`the child exited with ${r.status}: ${r.stderr}`);
-      return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakMb: number }).peakMb;
-    };
+    const run = (percent: number) => nodeJson<{ peakMb: number }>(['--import', 'tsx', file, String(percent)]).peakMb;
     const v8Default = run(0);
     const bounded = run(20);
     expect(bounded).toBeLessThan(v8Default * 0.75);
@@ -94,11 +91,7 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
       };
       step();
     `);
-    const run = (flags: readonly string[]) => {
-      const r = spawnSync(process.execPath, [...flags, file], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`the child exited with ${r.status}: ${r.stderr}`);
-      return (JSON.parse(r.stdout.trim()) as { peak: number }).peak;
-    };
+    const run = (flags: readonly string[]) => nodeJson<{ peak: number }>([...flags, file]).peak;
     const sizing = ['--initial-old-space-size=16', '--heap-growing-percent=20'];
     expect(WORKER_NODE_FLAGS).toEqual(expect.arrayContaining(sizing));
     const withFlags = run(WORKER_NODE_FLAGS);
