@@ -2,7 +2,7 @@ import type { Deps } from '../app/deps.js';
 import { isTegamiError } from '../domain/errors.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
 import { campaignsRepo } from '../store/campaigns-repo.js';
-import { messagesRepo, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
+import { messagesRepo, notAnAttempt, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
 import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
 import type { MessageBuilder } from './message-builder.js';
@@ -76,6 +76,14 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     return { id: row.id, status: bounced ? 'bounced' : 'failed', reason: res.classification.class, lastReply: res.reply, event: ev(bounced ? 'bounced' : 'failed') };
   }
 
+  /** A message not transmitted, with its `skipped` event (campaign cancelled, recipient suppressed). */
+  function skippedAtSend(row: MessageRow, reason: string, extra: object = {}): AttemptRecord {
+    return { id: row.id, status: 'skipped', reason, lastReply: null, event: {
+      account_id: row.account_id, message_id: row.id, campaign_id: row.campaign_id, type: 'skipped', created_at: deps.clock.now(),
+      data: JSON.stringify({ reason, at: 'send', ...extra }),
+    } };
+  }
+
   async function transmit(row: MessageRow): Promise<DeliveryResult> {
     try {
       const built = await builder.build(row);
@@ -143,39 +151,31 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     stats,
     /** Processes one batch; returns how many messages it claimed. */
     async tick(): Promise<number> {
-      let claimed = await repo.claimDue(owner, deps.clock.now(), leaseSeconds * 1000, batchSize);
-      const claimedCount = claimed.length;
-      if (!claimedCount) return 0;
+      const claimed = await repo.claimDue(owner, deps.clock.now(), leaseSeconds * 1000, batchSize);
+      if (!claimed.length) return 0;
       stats.claimed += claimed.length;
       const records: AttemptRecord[] = [];
       // The campaign's state is checked at transmit time too: a message claimed before its
       // campaign was paused or cancelled and deferred after it, or left queued by a pause or
       // cancel that stopped half-way, is never transmitted (it waits in `paused`, or is skipped).
       const stopped = await campaigns.stopped([...new Set(claimed.map((r) => r.campaign_id).filter((c): c is string => c !== null))]);
-      if (stopped.size) {
-        for (const r of claimed) {
-          const st = r.campaign_id === null ? undefined : stopped.get(r.campaign_id);
-          if (st === 'paused') records.push({ id: r.id, status: 'paused', reason: null, lastReply: null, event: null });
-          else if (st === 'cancelled') records.push({ id: r.id, status: 'skipped', reason: 'cancelled', lastReply: null, event: {
-            account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(),
-            data: JSON.stringify({ reason: 'cancelled', at: 'send' }),
-          } });
-        }
-        claimed = claimed.filter((r) => r.campaign_id === null || !stopped.has(r.campaign_id));
-      }
-      const skipped = await recheck(claimed);
-      const toSend: MessageRow[] = [];
-      const candidates = claimed.filter((r) => !skipped.has(Number(r.id)));
-      const holds = await collab.guard.admit(candidates, deps.clock.now());
+      const live: MessageRow[] = [];
       for (const r of claimed) {
+        const st = r.campaign_id === null ? undefined : stopped.get(r.campaign_id);
+        if (st === undefined) live.push(r);
+        else if (st === 'paused') records.push({ id: r.id, status: 'paused', reason: null, lastReply: null, event: null });
+        else records.push(skippedAtSend(r, 'cancelled'));
+      }
+      const skipped = await recheck(live);
+      const toSend: MessageRow[] = [];
+      const candidates = live.filter((r) => !skipped.has(Number(r.id)));
+      const holds = await collab.guard.admit(candidates, deps.clock.now());
+      for (const r of live) {
         const skip = skipped.get(Number(r.id));
         const hold = holds.get(Number(r.id));
         if (hold && !skip) records.push({ id: r.id, status: 'held', reason: hold.reason, lastReply: null, nextAttemptAt: hold.retryAt, event: null });
         else if (!skip) toSend.push(r);
-        else records.push({ id: r.id, status: 'skipped', reason: skip.reason, lastReply: null, event: {
-          account_id: r.account_id, message_id: r.id, campaign_id: r.campaign_id, type: 'skipped', created_at: deps.clock.now(),
-          data: JSON.stringify({ reason: skip.reason, at: 'send', since_block_ms: skip.sinceMs }),
-        } });
+        else records.push(skippedAtSend(r, skip.reason, { since_block_ms: skip.sinceMs }));
       }
       await builder.prefetch(toSend);
       const results = await runPool(toSend, concurrency, transmit);
@@ -186,10 +186,10 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       });
       await recordWithRetry(now, records);
       onRecorded(records);
-      await collab.guard.recorded(claimed, records, now);
-      for (const r of records) if (r.status !== 'held' && r.status !== 'paused') stats[r.status === 'bounced' ? 'failed' : r.status]++;
+      await collab.guard.recorded(live, records, now);
+      for (const r of records) if (!notAnAttempt(r.status)) stats[r.status === 'bounced' ? 'failed' : r.status]++;
       await afterAttempts(toSend, results);
-      return claimedCount;
+      return claimed.length;
     },
     /** Gives back leases this worker holds (graceful stop). */
     release: () => repo.releaseLeases(owner, deps.clock.now()),

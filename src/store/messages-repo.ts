@@ -27,6 +27,9 @@ export interface AttemptRecord {
   event: NewEvent | null;
 }
 
+/** A guard's hold and a campaign's pause are not attempts: the attempt count and the last reply stay. */
+export const notAnAttempt = (status: AttemptRecord['status']): status is 'held' | 'paused' => status === 'held' || status === 'paused';
+
 const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
 
 /**
@@ -110,11 +113,10 @@ export function messagesRepo(store: Db) {
           if (r.status === 'sent') continue;
           await tx.updateTable('messages')
             .set((eb) => ({
-              // A hold or a pause is not an attempt: the last attempt's reply stays.
               status: r.status === 'held' ? 'queued' : r.status, reason: r.reason,
-              last_reply: r.status === 'held' || r.status === 'paused' ? eb.ref('last_reply') : r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
+              last_reply: notAnAttempt(r.status) ? eb.ref('last_reply') : r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
               next_attempt_at: r.nextAttemptAt ?? now,
-              attempts: r.status === 'skipped' || r.status === 'held' || r.status === 'paused' ? eb.ref('attempts') : eb('attempts', '+', 1),
+              attempts: r.status === 'skipped' || notAnAttempt(r.status) ? eb.ref('attempts') : eb('attempts', '+', 1),
             }))
             .where('id', '=', r.id).where('lease_owner', '=', owner).execute();
         }
