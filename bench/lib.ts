@@ -1,5 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { DB } from '../src/store/types.js';
 
 /** Samples RSS every 50 ms; returns a stop function giving the peak in MB. */
 export function peakRss(): () => number {
@@ -84,4 +86,37 @@ export function procStat(path: string): { comm: string; cpuSeconds: number } | n
 /** A `Key:   N kB` field of a /proc status or smaps_rollup text, in whole MB (0 when absent). */
 export function procMb(text: string, key: string): number {
   return Math.round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) / 1024);
+}
+
+/** CPU seconds so far of each OS thread of this process (Linux; empty elsewhere). */
+export function threadCpu(): Array<{ tid: string; main: boolean; comm: string; cpuSeconds: number }> {
+  const out: Array<{ tid: string; main: boolean; comm: string; cpuSeconds: number }> = [];
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const st = procStat(`/proc/self/task/${tid}/stat`);
+      if (st) out.push({ tid, main: tid === String(process.pid), ...st });
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
+/**
+ * N bench contacts written straight into the store, 1,000 a statement, each subscribed (consent
+ * recorded) to every list whose `every` divides its index (default: all of them).
+ */
+export async function seedSubscribers(db: Kysely<DB>, accountId: string, n: number, lists: Array<{ id: string; every?: number }>,
+  contact: (i: number) => { address: string; attributes?: object }): Promise<void> {
+  const now = Date.now();
+  for (let i = 0; i < n; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, n - i) }, (_, j) => contact(i + j));
+    const rows = await db.insertInto('contacts').values(batch.map((c) => ({
+      account_id: accountId, address: c.address, address_key: c.address, attributes: JSON.stringify(c.attributes ?? {}), created_at: now, updated_at: now,
+    }))).returning('id').execute();
+    for (const l of lists) {
+      await db.insertInto('subscriptions').values(rows.filter((_, k) => (i + k) % (l.every ?? 1) === 0).map((r) => ({
+        account_id: accountId, list_id: l.id, contact_id: Number(r.id), status: 'subscribed', consent_source: 'bench', consent_at: now,
+        consent_ip: null, confirmed_at: now, unsubscribed_at: null, created_at: now, updated_at: now,
+      }))).execute();
+    }
+  }
 }

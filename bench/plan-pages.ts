@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
-import { campaignsRepo } from '../src/store/campaigns-repo.js';
-import { arg, printTable, writeResult } from './lib.js';
+import { campaignsRepo, type PlanCandidate } from '../src/store/campaigns-repo.js';
+import { arg, printTable, seedSubscribers, writeResult } from './lib.js';
 
 const N = arg('rows', 200_000);
 const MAX_PAGES = arg('pages', 0);
@@ -27,39 +27,27 @@ const acc = await app.core.accounts.createAccount('bench');
 const a = await app.core.lists.create(acc.id, { name: 'a' });
 const b = await app.core.lists.create(acc.id, { name: 'b' });
 const db = app.deps.store.db;
-const now = Date.now();
-for (let i = 0; i < N; i += 1000) {
-  const rows = await db.insertInto('contacts').values(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({
-    account_id: acc.id, address: `u${i + j}@plan.example`, address_key: `u${i + j}@plan.example`, attributes: '{}', created_at: now, updated_at: now,
-  }))).returning('id').execute();
-  for (const l of [a, b]) {
-    await db.insertInto('subscriptions').values(rows.filter((_, k) => l === a || k % 2 === 0).map((r) => ({
-      account_id: acc.id, list_id: l.id, contact_id: Number(r.id), status: 'subscribed', consent_source: 'bench', consent_at: now,
-      consent_ip: null, confirmed_at: now, unsubscribed_at: null, created_at: now, updated_at: now,
-    }))).execute();
-  }
-}
+await seedSubscribers(db, acc.id, N, [{ id: a.id }, { id: b.id, every: 2 }], (i) => ({ address: `u${i}@plan.example` }));
 const repo = campaignsRepo(app.deps.store);
 
-/** The baseline's page of contact ids: one distinct scan over the lists. */
-const singleScan = async (listIds: string[], after: number) => (await db.selectFrom('subscriptions').select('contact_id').distinct()
-  .where('list_id', 'in', listIds).where('contact_id', '>', after).where('account_id', '=', acc.id)
-  .orderBy('contact_id').limit(PAGE).execute()).map((r) => Number(r.contact_id));
-/** tegami's page of contact ids (planPage also reads the page's contacts, which the baseline then does too). */
-const merged = async (listIds: string[], after: number) => (await repo.planPage(acc.id, listIds, after, PAGE)).map((c) => c.contact_id);
+/** The baseline's page: one distinct scan over the lists for the ids, then the same candidate read as tegami's. */
+const singleScan = async (listIds: string[], after: number) => repo.planCandidates(acc.id, listIds, (await db.selectFrom('subscriptions')
+  .select('contact_id').distinct().where('list_id', 'in', listIds).where('contact_id', '>', after).where('account_id', '=', acc.id)
+  .orderBy('contact_id').limit(PAGE).execute()).map((r) => Number(r.contact_id)));
+/** tegami's page (planPage: the per-list id ranges merged, then the candidate read). */
+const merged = (listIds: string[], after: number) => repo.planPage(acc.id, listIds, after, PAGE);
 
-async function plan(label: string, listIds: string[], page: (l: string[], after: number) => Promise<number[]>) {
+async function plan(label: string, listIds: string[], page: (l: string[], after: number) => Promise<PlanCandidate[]>) {
   const t0 = performance.now();
   let after = 0;
   let pages = 0;
   let contacts = 0;
   for (;;) {
-    const ids = await page(listIds, after);
-    if (!ids.length || (MAX_PAGES && pages >= MAX_PAGES)) break;
-    if (page === singleScan) await repo.planPage(acc.id, listIds, after, PAGE); // the same contact reads as tegami's page
-    after = ids[ids.length - 1];
+    const candidates = await page(listIds, after);
+    if (!candidates.length || (MAX_PAGES && pages >= MAX_PAGES)) break;
+    after = candidates[candidates.length - 1].contact_id;
     pages++;
-    contacts += ids.length;
+    contacts += candidates.length;
   }
   const ms = performance.now() - t0;
   return { run: label, lists: listIds.length, pages, contacts, seconds: +(ms / 1000).toFixed(2), 'ms/page': +(ms / Math.max(1, pages)).toFixed(2) };

@@ -17,7 +17,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { openDb } from '../src/store/db.js';
-import { arg, printTable, procStat, writeResult, dropPgSchema } from './lib.js';
+import { arg, printTable, procStat, seedSubscribers, writeResult, dropPgSchema } from './lib.js';
 
 const N = arg('rows', 20_000);
 const THREADS = arg('threads', 0);
@@ -102,17 +102,7 @@ async function prepare(n: number) {
   const acc = await app.core.accounts.createAccount('bench');
   await app.core.domains.addDomain(acc.id, 'bench.example');
   const list = await app.core.lists.create(acc.id, { name: 'all' });
-  const now = Date.now();
-  for (let i = 0; i < n; i += 1000) {
-    const rows = await store.db.insertInto('contacts').values(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
-      account_id: acc.id, address: `u${i + j}@rcpt${(i + j) % 50}.example`, address_key: `u${i + j}@rcpt${(i + j) % 50}.example`,
-      attributes: JSON.stringify({ first: `Name${i + j}` }), created_at: now, updated_at: now,
-    }))).returning('id').execute();
-    await store.db.insertInto('subscriptions').values(rows.map((r) => ({
-      account_id: acc.id, list_id: list.id, contact_id: Number(r.id), status: 'subscribed', consent_source: 'bench', consent_at: now,
-      consent_ip: null, confirmed_at: now, unsubscribed_at: null, created_at: now, updated_at: now,
-    }))).execute();
-  }
+  await seedSubscribers(store.db, acc.id, n, [{ id: list.id }], (i) => ({ address: `u${i}@rcpt${i % 50}.example`, attributes: { first: `Name${i}` } }));
   const html = `<p>Hello {{ first }}</p>${'<p>News, events and offers for you this month. '.repeat(30)}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`;
   const c = await app.core.campaigns.create(acc.id, { name: 'scale', list_ids: [list.id], from: 'News <news@bench.example>', subject: 'News for {{ first }}', html });
   return {

@@ -20,7 +20,7 @@ import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { runPool } from '../src/send/pool.js';
-import { arg, printTable, procMb, procStat, writeResult } from './lib.js';
+import { arg, printTable, procMb, seedSubscribers, threadCpu, writeResult } from './lib.js';
 import { childSink } from './sink.js';
 
 const N = arg('rows', 100_000);
@@ -30,6 +30,13 @@ const HTML = `<html><body><h1>Hello {{ first }}</h1>${'<p>Our November newslette
 const MASTER = Buffer.alloc(32, 7);
 const role = process.argv[process.argv.indexOf('--role') + 1];
 const FROM_SRC = process.argv.includes('--from-src');
+
+/** The main heap's spaces, `name=size` MB (`name=size/used` with `used`). */
+async function heapSpaces(used: boolean): Promise<string> {
+  const mb = (n: number) => Math.round(n / 1048576);
+  return (await import('node:v8')).getHeapSpaceStatistics()
+    .map((x) => `${x.space_name.replace('_space', '')}=${mb(x.space_size)}${used ? `/${mb(x.space_used_size)}` : ''}`).join(' ');
+}
 
 /** Peak and current RSS of this process and all its threads, MB. */
 function memory(): { peak: number; now: number } {
@@ -62,18 +69,7 @@ async function prepare(dbFile: string) {
   const acc = await core.accounts.createAccount('bench');
   await core.domains.addDomain(acc.id, 'bench.example');
   const list = await core.lists.create(acc.id, { name: 'all' });
-  const db = deps.store.db;
-  const now = Date.now();
-  for (let i = 0; i < N; i += 1000) {
-    const rows = await db.insertInto('contacts').values(Array.from({ length: Math.min(1000, N - i) }, (_, j) => ({
-      account_id: acc.id, address: `u${i + j}@rcpt${(i + j) % 50}.example`, address_key: `u${i + j}@rcpt${(i + j) % 50}.example`,
-      attributes: JSON.stringify({ first: `Name${i + j}` }), created_at: now, updated_at: now,
-    }))).returning('id').execute();
-    await db.insertInto('subscriptions').values(rows.map((r) => ({
-      account_id: acc.id, list_id: list.id, contact_id: Number(r.id), status: 'subscribed', consent_source: 'bench', consent_at: now,
-      consent_ip: null, confirmed_at: now, unsubscribed_at: null, created_at: now, updated_at: now,
-    }))).execute();
-  }
+  await seedSubscribers(deps.store.db, acc.id, N, [{ id: list.id }], (i) => ({ address: `u${i}@rcpt${i % 50}.example`, attributes: { first: `Name${i}` } }));
   // 1 % suppressed, so the checks do real work.
   await core.suppressions.add(acc.id, Array.from({ length: Math.floor(N / 100) }, (_, k) => ({ address: `u${k * 100}@rcpt${(k * 100) % 50}.example`, scope: 'account' as const, reason: 'manual' })), { source: 'bench' });
   const c = await core.campaigns.create(acc.id, { name: 'bench', list_ids: [list.id], from: 'News <news@bench.example>', subject: 'News for {{ first }}', html: HTML });
@@ -107,8 +103,7 @@ async function tegamiChild() {
     const roll = readFileSync('/proc/self/smaps_rollup', 'utf8');
     const kbOf = (k: string) => procMb(roll, k);
     process.stderr.write(`anon ${kbOf('Anonymous')} file ${kbOf('Rss') - kbOf('Anonymous')} `);
-    const sp = (await import('node:v8')).getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${Math.round(x.space_size / 1048576)}/${Math.round(x.space_used_size / 1048576)}`).join(' ');
-    process.stderr.write(`${sp} rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
+    process.stderr.write(`${await heapSpaces(true)} rss ${memory().now} heapUsed ${Math.round(m.heapUsed / 1048576)} heapTotal ${Math.round(m.heapTotal / 1048576)} external ${Math.round(m.external / 1048576)} arrayBuffers ${Math.round(m.arrayBuffers / 1048576)}\n`);
   }, Number(process.env.BENCH_MEM_TIMELINE) > 1 ? Number(process.env.BENCH_MEM_TIMELINE) : 2000) : null;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -121,8 +116,7 @@ async function tegamiChild() {
     const kb = (k: string) => procMb(st, k);
     if (kb('VmHWM') < lastHwm + 1) return;
     lastHwm = kb('VmHWM');
-    const sp = (await import('node:v8')).getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${Math.round(x.space_size / 1048576)}`).join(' ');
-    process.stderr.write(`hwm ${lastHwm} at ${((performance.now() - t0) / 1000).toFixed(1)} s: rss ${kb('VmRSS')} anon ${kb('RssAnon')} file ${kb('RssFile')} shmem ${kb('RssShmem')} ${sp}\n`);
+    process.stderr.write(`hwm ${lastHwm} at ${((performance.now() - t0) / 1000).toFixed(1)} s: rss ${kb('VmRSS')} anon ${kb('RssAnon')} file ${kb('RssFile')} shmem ${kb('RssShmem')} ${await heapSpaces(false)}\n`);
   }, 100) : null;
   await app.core.campaigns.schedule(accountId, campaignId);
   if (timeline) process.stderr.write(`scheduled; VmHWM ${memory().peak}\n`);
@@ -139,15 +133,8 @@ async function tegamiChild() {
   const heap = process.memoryUsage();
   if (process.env.BENCH_THREAD_CPU) {
     // CPU seconds per thread of this process (main, render threads, V8 and libuv helpers).
-    const { readdirSync } = await import('node:fs');
-    const byName = new Map<string, number>();
-    for (const tid of readdirSync('/proc/self/task')) {
-      const st = procStat(`/proc/self/task/${tid}/stat`);
-      if (!st) continue;
-      const key = tid === String(process.pid) ? 'main' : `${st.comm}:${tid}`;
-      byName.set(key, (byName.get(key) ?? 0) + st.cpuSeconds);
-    }
-    process.stderr.write(`thread CPU s: ${[...byName].map(([k, v]) => `${k}=${v.toFixed(1)}`).join(' ')} (wall ${secs.toFixed(1)} s)\n`);
+    const threads = threadCpu().map((t) => `${t.main ? 'main' : `${t.comm}:${t.tid}`}=${t.cpuSeconds.toFixed(1)}`);
+    process.stderr.write(`thread CPU s: ${threads.join(' ')} (wall ${secs.toFixed(1)} s)\n`);
   }
   await app.stop();
   return {

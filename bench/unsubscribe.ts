@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
-import { arg, printTable, procStat, profiled, writeResult } from './lib.js';
+import { arg, printTable, profiled, threadCpu, writeResult } from './lib.js';
 
 const SECONDS = arg('seconds', 10);
 const ROUNDS = Math.max(1, arg('rounds', 5));
@@ -101,20 +101,13 @@ async function withCpu(fn: () => Promise<RunResult>) {
   const c0 = process.cpuUsage();
   const r = await fn();
   const c = process.cpuUsage(c0);
-  const threads = threadCpu();
+  const threads = busyThreads();
   return { ...r, serverCpuUsPerReq: Math.round((c.user + c.system) / Math.max(1, r.total)), serverSysUsPerReq: Math.round(c.system / Math.max(1, r.total)), threads };
 }
 
 /** CPU seconds so far per OS thread of this process (Linux), to tell the main thread from the checkpointer and tsx's. */
-function threadCpu(): Record<string, number> {
-  const out: Record<string, number> = {};
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const st = procStat(`/proc/self/task/${tid}/stat`);
-      if (st && st.cpuSeconds > 0.05) out[`${st.comm}:${tid}`] = st.cpuSeconds;
-    }
-  } catch { /* not Linux */ }
-  return out;
+function busyThreads(): Record<string, number> {
+  return Object.fromEntries(threadCpu().filter((t) => t.cpuSeconds > 0.05).map((t) => [`${t.comm}:${t.tid}`, t.cpuSeconds]));
 }
 type Measured = Awaited<ReturnType<typeof withCpu>>;
 /** The rounds of one side as one run: totals over the summed time; p50/p99 the median round's. */

@@ -20,6 +20,42 @@ export interface PlanCandidate {
 /** Campaigns (a status machine with a lease) and the planner's recipient pages. */
 export function campaignsRepo(store: Db) {
   const { db, dialect } = store;
+
+  /** The page's contact ids: the next `limit` above `afterContactId` in any of the lists, ascending. */
+  async function planIds(accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<number[]> {
+    // The next `limit` contact ids of each list, each an ordered range of the (list_id,
+    // contact_id) index, merged in one statement: one `list_id in (…)` scan instead made the
+    // database collect and sort every remaining subscription of the lists for each page (a
+    // temp B-tree on SQLite), so a multi-list campaign's planning grew with the square of its
+    // size (bench/plan-pages). The smallest `limit` ids of the union are among each list's.
+    const nextOf = (listId: string, n: number) => db.selectFrom(subscriberIdsQuery(db, accountId, listId, afterContactId, limit, { anyStatus: true }).as(`l${n}`))
+      .select('contact_id');
+    let merged = nextOf(listIds[0], 0);
+    for (let i = 1; i < listIds.length; i++) merged = merged.unionAll(nextOf(listIds[i], i));
+    return (await db.selectFrom(merged.as('m')).select('contact_id').distinct().orderBy('contact_id').limit(limit).execute())
+      .map((r) => Number(r.contact_id));
+  }
+
+  /** The page's candidates: each contact with the first list it is subscribed to, or why it is blocked. */
+  async function planCandidates(accountId: string, listIds: string[], ids: number[]): Promise<PlanCandidate[]> {
+    if (!ids.length) return [];
+    const rows = await db.selectFrom('subscriptions as s').innerJoin('contacts as c', 'c.id', 's.contact_id')
+      .select(['c.id as contact_id', 'c.address', 'c.address_key', 's.list_id', 's.status'])
+      .where('s.account_id', '=', accountId).where('s.list_id', 'in', listIds).where('s.contact_id', 'in', ids).execute();
+    const byId = new Map<number, PlanCandidate & { pending: boolean }>();
+    for (const r of rows) {
+      const id = Number(r.contact_id);
+      const c = byId.get(id) ?? { contact_id: id, address: r.address, address_key: r.address_key, list_id: null, blocked: null, pending: false };
+      if (r.status === 'subscribed' && (c.list_id === null || r.list_id < c.list_id)) c.list_id = r.list_id;
+      if (r.status === 'pending') c.pending = true;
+      byId.set(id, c);
+    }
+    return ids.filter((id) => byId.has(id)).map((id) => {
+      const c = byId.get(id)!;
+      return { contact_id: c.contact_id, address: c.address, address_key: c.address_key, list_id: c.list_id, blocked: c.list_id ? null : c.pending ? 'pending_confirmation' : 'unsubscribed' };
+    });
+  }
+
   return {
     insert: (row: Insertable<CampaignsTable>) => db.insertInto('campaigns').values(row).execute(),
     get: (accountId: string, id: string) =>
@@ -80,35 +116,10 @@ export function campaignsRepo(store: Db) {
      * Two bounded queries: the next contact ids in index order, then their rows. A GROUP BY over
      * the join would make the database aggregate every remaining row on each page.
      */
-    async planPage(accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<PlanCandidate[]> {
-      // The next `limit` contact ids of each list, each an ordered range of the (list_id,
-      // contact_id) index, merged in one statement: one `list_id in (…)` scan instead made the
-      // database collect and sort every remaining subscription of the lists for each page (a
-      // temp B-tree on SQLite), so a multi-list campaign's planning grew with the square of its
-      // size (bench/plan-pages). The smallest `limit` ids of the union are among each list's.
-      const nextOf = (listId: string, n: number) => db.selectFrom(subscriberIdsQuery(db, accountId, listId, afterContactId, limit, { anyStatus: true }).as(`l${n}`))
-        .select('contact_id');
-      let merged = nextOf(listIds[0], 0);
-      for (let i = 1; i < listIds.length; i++) merged = merged.unionAll(nextOf(listIds[i], i));
-      const ids = (await db.selectFrom(merged.as('m')).select('contact_id').distinct().orderBy('contact_id').limit(limit).execute())
-        .map((r) => Number(r.contact_id));
-      if (!ids.length) return [];
-      const rows = await db.selectFrom('subscriptions as s').innerJoin('contacts as c', 'c.id', 's.contact_id')
-        .select(['c.id as contact_id', 'c.address', 'c.address_key', 's.list_id', 's.status'])
-        .where('s.account_id', '=', accountId).where('s.list_id', 'in', listIds).where('s.contact_id', 'in', ids).execute();
-      const byId = new Map<number, PlanCandidate & { pending: boolean }>();
-      for (const r of rows) {
-        const id = Number(r.contact_id);
-        const c = byId.get(id) ?? { contact_id: id, address: r.address, address_key: r.address_key, list_id: null, blocked: null, pending: false };
-        if (r.status === 'subscribed' && (c.list_id === null || r.list_id < c.list_id)) c.list_id = r.list_id;
-        if (r.status === 'pending') c.pending = true;
-        byId.set(id, c);
-      }
-      return ids.filter((id) => byId.has(id)).map((id) => {
-        const c = byId.get(id)!;
-        return { contact_id: c.contact_id, address: c.address, address_key: c.address_key, list_id: c.list_id, blocked: c.list_id ? null : c.pending ? 'pending_confirmation' : 'unsubscribed' };
-      });
-    },
+    planPage: async (accountId: string, listIds: string[], afterContactId: number, limit: number): Promise<PlanCandidate[]> =>
+      planCandidates(accountId, listIds, await planIds(accountId, listIds, afterContactId, limit)),
+    planIds,
+    planCandidates,
   };
 }
 
