@@ -3,14 +3,15 @@
  * then by 2, to a loopback smtp-server in a child process that counts every recipient (so
  * duplicates and losses are counted, not assumed). Baseline: the 1-worker run. Target: 2
  * workers ≥ 1.6× one worker on a 2-core machine, 0 duplicates, 0 missing.
- * Run: npx tsx bench/scale.ts [--rows 20000] [--threads 0] [--repeat 1] [--batch 200] [--concurrency 40]
+ * Run: npx tsx bench/scale.ts [--rows 20000] [--threads 0] [--repeat 1] [--batch 200] [--concurrency 40] [--from-src]
+ * BENCH_WORKER_NODE_FLAGS adds node flags to the workers' (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  * Needs PostgreSQL: TEGAMI_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test); each
  * run uses a fresh schema that is dropped afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { createWriteStream, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import pino from 'pino';
@@ -27,6 +28,11 @@ const CONCURRENCY = arg('concurrency', 40);
 const PG_URL = process.env.TEGAMI_BENCH_PG_URL ?? process.env.TEGAMI_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROOT = new URL('..', import.meta.url).pathname;
 const MASTER = Buffer.alloc(32, 9);
+// Workers run the compiled build (dist/, built here first), as the systemd unit runs them
+// (bin/tegami.js runs dist/ when it is current): tsx's loader thread is not part of a deployment.
+// --from-src runs them through tsx instead.
+const FROM_SRC = process.argv.includes('--from-src');
+const WORKER_SCRIPT = FROM_SRC ? ['--import', 'tsx', 'src/cli/main.ts'] : ['dist/src/cli/main.js'];
 
 /** A child process speaking one line per request (the scale sink). */
 export async function lineChild(script: string): Promise<{ child: ChildProcess; first: string; ask: (l: string) => Promise<string> }> {
@@ -64,12 +70,15 @@ export async function scaleSink() {
 export async function startWorkers(n: number, env: Record<string, string>): Promise<ChildProcess[]> {
   return Promise.all(Array.from({ length: n }, () => new Promise<ChildProcess>((resolve, reject) => {
     // Started as the systemd unit starts a worker (docs/systemd.md); --no-worker-flags: without its node flags.
-    const flags = process.argv.includes('--no-worker-flags') ? [] : [...WORKER_NODE_FLAGS];
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+    const flags: string[] = process.argv.includes('--no-worker-flags') ? [] : [...WORKER_NODE_FLAGS];
+    flags.push(...(process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+    const child = spawn(process.execPath, [...flags, ...WORKER_SCRIPT, 'worker'], {
       cwd: ROOT, env: { ...process.env, ...(flags.length ? WORKER_ENV : {}), TEGAMI_CONFIG: '/dev/null', TEGAMI_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
+    const tee = process.env.BENCH_WORKER_STDOUT ? createWriteStream(`${process.env.BENCH_WORKER_STDOUT}.${child.pid}`) : null;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      tee?.write(d);
       out += d;
       if (out.includes('"tegami started"')) { out = ''; resolve(child); }
       if (out.length > 100_000) out = out.slice(-1000);
@@ -139,6 +148,17 @@ async function sentByWorker(p: Awaited<ReturnType<typeof prepare>>): Promise<Rec
   return out;
 }
 
+/**
+ * Messages a second between the sink holding 20 % and 90 % of the recipients: the rate once the
+ * campaign is planned and the workers' code is compiled, before the last batches trail off.
+ */
+function steadyRate(timeline: Array<[number, number]>, n: number): number {
+  const at = (f: number) => timeline.find(([, d]) => d >= f * n);
+  const a = at(0.2);
+  const b = at(0.9);
+  return a && b && b[0] > a[0] ? (b[1] - a[1]) / (b[0] - a[0]) : NaN;
+}
+
 /** One run: K worker processes send the campaign; time from schedule to the last recipient received. */
 async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSink>>) {
   const p = await prepare(N);
@@ -161,9 +181,11 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   await p.app.core.campaigns.schedule(p.accountId, p.campaignId);
   let s = await sink.stats();
   const deadline = Date.now() + 20 * 60_000;
+  const timeline: Array<[number, number]> = [];
   while (s.distinct < N && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
     s = await sink.stats();
+    timeline.push([(performance.now() - t0) / 1000, s.distinct]);
   }
   const secs = (performance.now() - t0) / 1000;
   const sinkCpuShare = (cpuSeconds(sink.pid) - sinkCpu0) / secs;
@@ -182,7 +204,7 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   const prog = await p.app.core.campaigns.progress(p.accountId, p.campaignId);
   const perWorkerSent = await sentByWorker(p);
   await p.drop();
-  return { workers, secs, msgsPerSec: N / secs, received: s.received, distinct: s.distinct, duplicates: s.duplicates, missing: N - s.distinct, status: prog.status, sentRows: prog.sent, exitCodes: codes,
+  return { workers, secs, msgsPerSec: N / secs, steadyMsgsPerSec: steadyRate(timeline, N), firstAt: timeline.find(([, d]) => d > 0)?.[0] ?? NaN, received: s.received, distinct: s.distinct, duplicates: s.duplicates, missing: N - s.distinct, status: prog.status, sentRows: prog.sent, exitCodes: codes,
     // CPU seconds each worker used (from /proc) and the share of the run it was on a core:
     // well below 1 with idle time left means the worker waited (database, sink, other load).
     workerCpuSeconds: cpu, workerCpuShare: cpu.map((c) => c / secs), workerMainThreadShare: mainCpu.map((c) => c / secs), sinkCpuShare, pgCpuMsPerMsg,
@@ -192,6 +214,7 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
 
 /** Runs 1 worker and 2 workers (`repeat` times each, alternating) and returns the best of each. */
 export async function runScale(opts: { rows?: number; repeat?: number } = {}) {
+  if (!FROM_SRC) execFileSync(process.execPath, [`${ROOT}scripts/build.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
   const sink = await scaleSink();
   const runs: Array<Awaited<ReturnType<typeof runOnce>>> = [];
   try {
@@ -214,6 +237,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   const r = await runScale();
   printTable(r.runs.map((x) => ({
     run: `${x.workers} worker process${x.workers > 1 ? 'es' : ''} (PostgreSQL)`, messages: N, seconds: x.secs.toFixed(1), 'msgs/s': Math.round(x.msgsPerSec),
+    'steady msgs/s (20-90 %)': Math.round(x.steadyMsgsPerSec), 'first at s': x.firstAt.toFixed(1),
     received: x.received, duplicates: x.duplicates, missing: x.missing, campaign: x.status, 'exit codes': x.exitCodes.join(','),
     'worker CPU share (main thread)': x.workerCpuShare.map((c, i) => `${c.toFixed(2)} (${x.workerMainThreadShare[i].toFixed(2)})`).join(' '), 'sink CPU share': x.sinkCpuShare.toFixed(2),
     'worker / PostgreSQL CPU ms per msg': `${x.cpuMsPerMsg.toFixed(2)} / ${x.pgCpuMsPerMsg.toFixed(2)}`, 'sent per worker': Object.values(x.perWorkerSent).join(' '),

@@ -152,6 +152,59 @@ describe.each(DIALECTS)('webhook outbox, leases and network edges on %s (issue 1
     expect(rx.at('/inflight').map((g) => g.json.data.details.n)).toEqual([1, 2]);
     await remove(ep.id);
   });
+  it('with no active endpoint, passes events by id without deliveries, still stopping at an id gap; a later endpoint gets only later events', async () => {
+    const repo = webhooksRepo(t.db);
+    expect(await repo.activeEndpoints()).toHaveLength(0);
+    await dispatch();
+    const cursor = async () => Number((await t.db.db.selectFrom('webhook_cursors').select('last_id').where('name', '=', 'events').executeTakeFirstOrThrow()).last_id);
+    const maxId = async () => Number((await t.db.db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m ?? 0);
+    const deliveries = async () => (await t.db.db.selectFrom('webhook_deliveries').select('id').execute()).length;
+    const before = await deliveries();
+    for (let i = 0; i < 3; i++) await raiseAlert(t.deps, t.accountId, 'domain_drift', { probe: `quiet-${i}` });
+    expect(await dispatcher.fanout.tick()).toBeGreaterThanOrEqual(3);
+    expect(await cursor()).toBe(await maxId());
+    expect(await deliveries()).toBe(before);
+    // An id gap holds the cursor on this path too, until the grace period.
+    const max = await maxId();
+    if (dialect === 'postgres') await sql`select nextval('events_id_seq')`.execute(t.db.db);
+    else await t.db.db.insertInto('events').values({ id: max + 2, account_id: t.accountId, message_id: null, campaign_id: null, type: 'alert', data: JSON.stringify({ kind: 'x' }), created_at: t.clock.now() }).execute();
+    if (dialect === 'postgres') await raiseAlert(t.deps, t.accountId, 'domain_drift', { probe: 'quiet-gap' });
+    await dispatch();
+    expect(await cursor()).toBe(max);
+    t.clock.advance(120_000);
+    await dispatch();
+    expect(await cursor()).toBe(await maxId());
+    const ep = await create('/after-quiet');
+    await raiseAlert(t.deps, t.accountId, 'domain_drift', { probe: 'heard' });
+    await dispatch();
+    expect(rx.at('/after-quiet').map((g) => g.json.data.details.probe)).toEqual(['heard']);
+    await remove(ep.id);
+  });
+
+  itWhere(dialect === 'postgres')('a dispatcher does not wait for a cursor another one holds (PostgreSQL, SKIP LOCKED)', async () => {
+    const ep = await create('/locked');
+    await dispatch();
+    await raiseAlert(t.deps, t.accountId, 'domain_drift', { probe: 'while-locked' });
+    const c = new pg.Client({ connectionString: process.env.TEGAMI_TEST_PG_URL, options: `-c search_path=${t.db.schema}` });
+    await c.connect();
+    try {
+      await c.query('begin');
+      await c.query(`select * from webhook_cursors where name = 'events' for update`);
+      const t0 = performance.now();
+      // Without SKIP LOCKED this tick would block until the other transaction ends (never, here).
+      const read = await Promise.race([dispatcher.fanout.tick(), new Promise<string>((r) => setTimeout(() => r('blocked'), 5_000))]);
+      expect(read).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(rx.at('/locked')).toHaveLength(0);
+      await c.query('commit');
+    } finally {
+      await c.end();
+    }
+    await dispatch();
+    expect(rx.at('/locked').map((g) => g.json.data.details.probe)).toEqual(['while-locked']);
+    await remove(ep.id);
+  });
+
   it('deletes finished deliveries and their attempts after logRetentionDays, keeping pending ones', async () => {
     const ok = await create('/kept');
     const down = await create('/failing');

@@ -108,7 +108,10 @@ export const THREAD_INFLIGHT = 4;
 export function createRenderPool(threads: number, opts: RenderPoolOptions = {}): RenderPool {
   // Inline rendering loads the renderer (liquidjs, mailauth) on first use; with threads the main
   // thread loads it only if it helps.
-  const renderInline = async (spec: RenderSpec) => (await import('./render-message.js')).renderForRecipient(spec);
+  // The module is imported once: an `import()` per copy resolves the specifier again each time
+  // (under tsx a round trip to its loader thread: ~0.1 of a core in bench/scale).
+  let renderer: Promise<(spec: RenderSpec) => Promise<Buffer>> | null = null;
+  const renderInline = async (spec: RenderSpec) => (await (renderer ??= import('./render-message.js').then((m) => m.renderForRecipient)))(spec);
   // A main thread that helps the threads loads their bundle (the libraries' unused parts left
   // out, render-bundle.ts): ~3 MB less resident than the full modules (bench/send, 30,000 copies).
   let bundled: Promise<(spec: RenderSpec) => Promise<Buffer>> | null = null;

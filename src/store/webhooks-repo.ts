@@ -39,11 +39,14 @@ export function webhooksRepo({ db, dialect }: Db) {
     endpointsByIds: (ids: string[]) =>
       ids.length ? db.selectFrom('webhook_endpoints').selectAll().where('id', 'in', ids).execute() : Promise.resolve([]),
 
-    /** The cursor row, locked on PostgreSQL so concurrent dispatchers take turns. */
+    /**
+     * The cursor row, locked on PostgreSQL so concurrent dispatchers take turns; undefined while
+     * another dispatcher holds it (SKIP LOCKED: that one is reading this source, so waiting for
+     * its commit would only hold a connection and then find nothing new).
+     */
     async lockCursor(name: string) {
-      let q = db.selectFrom('webhook_cursors').selectAll().where('name', '=', name);
-      if (dialect === 'postgres') q = q.forUpdate();
-      return q.executeTakeFirstOrThrow();
+      const q = db.selectFrom('webhook_cursors').selectAll().where('name', '=', name);
+      return dialect === 'postgres' ? q.forUpdate().skipLocked().executeTakeFirst() : q.executeTakeFirstOrThrow();
     },
     /** Conditional advance: false when another dispatcher moved the cursor meanwhile. */
     async advanceCursor(name: string, from: number, to: number, gapSeenAt: number | null): Promise<boolean> {
@@ -57,6 +60,9 @@ export function webhooksRepo({ db, dialect }: Db) {
         .select(['events.id', 'events.account_id', 'events.message_id', 'events.campaign_id', 'events.type', 'events.data', 'events.created_at',
           'messages.rcpt', 'messages.message_id as header_message_id', 'messages.list_id', 'messages.category', 'messages.campaign_id as message_campaign_id'])
         .where('events.id', '>', after).orderBy('events.id').limit(limit).execute(),
+    /** Only the ids after the cursor (the fan-out's path while no endpoint is active). */
+    idsAfter: async (source: 'events' | 'suppression_history', after: number, limit: number) =>
+      (await db.selectFrom(source).select('id').where('id', '>', after).orderBy('id').limit(limit).execute()).map((r) => Number(r.id)),
     historyAfter: (after: number, limit: number) =>
       db.selectFrom('suppression_history').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute(),
 

@@ -47,11 +47,27 @@ export function createFanout(deps: Deps) {
     return deps.store.db.transaction().execute(async (tx) => {
       const repo = webhooksRepo({ ...deps.store, db: tx });
       const cur = await repo.lockCursor(name);
+      if (!cur) return 0;
       const from = Number(cur.last_id);
-      const rows: Array<EventSourceRow | HistorySourceRow> = name === 'events'
+      const readRows = async (): Promise<Array<EventSourceRow | HistorySourceRow>> => name === 'events'
         ? (await repo.eventsAfter(from, cfg.batchSize)) as EventSourceRow[]
         : (await repo.historyAfter(from, cfg.batchSize)) as HistorySourceRow[];
-      if (!rows.length) return 0;
+      // While no endpoint is active (a sending worker's usual case), only the ids are read: no
+      // join, no mapping. Endpoints are read again after the ids, as the full path reads them
+      // after its rows, so an endpoint that appears meanwhile still gets those events.
+      let endpoints = await repo.activeEndpoints();
+      let rows: Array<{ id: number | string }> | null = null;
+      if (!endpoints.length) {
+        const ids = await repo.idsAfter(name, from, cfg.batchSize);
+        if (!ids.length) return 0;
+        endpoints = await repo.activeEndpoints();
+        if (!endpoints.length) rows = ids.map((id) => ({ id }));
+      }
+      if (!rows) {
+        rows = await readRows();
+        if (!rows.length) return 0;
+        endpoints = await repo.activeEndpoints();
+      }
       const now = deps.clock.now();
       const prevGap = cur.gap_seen_at == null ? null : Number(cur.gap_seen_at);
       const { take, gapSeenAt } = contiguous(from, rows.map((r) => Number(r.id)), prevGap, now, cfg.gapGraceSeconds * 1000);
@@ -60,10 +76,9 @@ export function createFanout(deps: Deps) {
         return 0;
       }
       const taken = rows.slice(0, take);
-      const events = name === 'events'
+      const events = !endpoints.length ? [] : name === 'events'
         ? (taken as EventSourceRow[]).flatMap((r) => mapEvent(r, transportKind))
         : (taken as HistorySourceRow[]).flatMap(mapHistory);
-      const endpoints = events.length ? await repo.activeEndpoints() : [];
       const deliveries: NewDelivery[] = [];
       for (const ev of events) {
         for (const ep of endpoints) {
