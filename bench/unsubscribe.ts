@@ -149,12 +149,25 @@ const gcObs = new PerformanceObserver((list) => {
 });
 gcObs.observe({ entryTypes: ['gc'] });
 loop.enable();
+// Server-side latency of each request (its arrival on the socket to the end of the reply),
+// to tell what the endpoint adds from what the load generator and the machine add.
+const serverLat: number[] = [];
+const onReq = (_req: unknown, res: import('node:http').ServerResponse) => {
+  const t0 = process.hrtime.bigint();
+  res.once('finish', () => serverLat.push(Number(process.hrtime.bigint() - t0) / 1e6));
+};
+app.http!.server.prependListener('request', onReq);
+process.stderr.write(`fixed-rate run from ${new Date().toISOString()} (pid ${process.pid})\n`);
 const fixed = await run(app.url!, fixedPaths, { connections: 20, rate: 1000 });
+app.http!.server.off('request', onReq);
+serverLat.sort((a, b) => a - b);
+const serverPct = (q: number) => serverLat[Math.min(serverLat.length - 1, Math.floor(q * serverLat.length))] ?? NaN;
 const bareFixed = await run(bareUrl, fixedPaths, { connections: 20, rate: 1000 });
 loop.disable();
 gcObs.disconnect();
 // perf_hooks GC kinds: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
 const gcStats = {
+  serverP50Ms: serverPct(0.5), serverP99Ms: serverPct(0.99), serverMaxMs: serverLat[serverLat.length - 1] ?? NaN,
   loopDelayP99Ms: loop.percentile(99) / 1e6, loopDelayMaxMs: loop.max / 1e6,
   minor: gcs.filter((g) => g.kind === 1).length, minorMaxMs: Math.max(0, ...gcs.filter((g) => g.kind === 1).map((g) => g.ms)),
   major: gcs.filter((g) => g.kind === 2).length, majorMaxMs: Math.max(0, ...gcs.filter((g) => g.kind === 2).map((g) => g.ms)),
@@ -175,5 +188,5 @@ console.log(`load generator: ${LOADGEN === 'process' ? 'child process' : 'worker
 if (process.env.BENCH_THREAD_CPU) console.log('server threads, CPU s so far:', t.threads);
 console.log(`rounds (req/s, tegami/bare): ${t.rounds.map((r, i) => `${r.rps}/${b.rounds[i].rps}`).join(' ')}`);
 console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5, ${ROUNDS} interleaved rounds of ${roundSeconds} s); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - afterRounds} by ${fixed.total} at the fixed rate`);
-console.log(`during the fixed-rate run: event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
+console.log(`during the fixed-rate run: server-side latency (request arrival to reply end) p50 ${gcStats.serverP50Ms.toFixed(2)} ms, p99 ${gcStats.serverP99Ms.toFixed(2)} ms, max ${gcStats.serverMaxMs.toFixed(1)} ms; event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
 writeResult('unsubscribe', { seconds: SECONDS, rounds: ROUNDS, roundSeconds, loadgen: LOADGEN, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - afterRounds });
