@@ -1,11 +1,12 @@
 /**
  * bench/unsubscribe: one-click POSTs (each suppression committed before its reply) against the
  * real app on SQLite, beside a bare Fastify POST route in the same run, then a fixed-rate run
- * at 1,000 req/s for latency, for tegami and the bare route. The load generator (autocannon) runs
- * in a child process of its own unless --loadgen-thread. The throughput runs alternate between
+ * at 1,000 req/s for latency, for tegami and the bare route. The throughput load generator
+ * (autocannon) runs in a child process of its own unless --loadgen-thread; the fixed-rate runs use
+ * an open-loop paced generator (paced-load.mjs; --autocannon-rate: autocannon's overallRate). The throughput runs alternate between
  * the two sides in --rounds short rounds (default 5 of S/5 seconds each, the order swapped each
  * round), so a moment of the machine being slower weighs on both. Run:
- * npx tsx bench/unsubscribe.ts [--seconds S] [--rounds R] [--tokens N] [--profile] [--loadgen-thread]
+ * npx tsx bench/unsubscribe.ts [--seconds S] [--rounds R] [--tokens N] [--profile] [--loadgen-thread] [--autocannon-rate]
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -45,6 +46,23 @@ async function run(url: string, pathsFile: string, opts: { connections: number; 
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   return JSON.parse(out.trim().split('\n').pop()!) as RunResult;
+}
+
+/**
+ * The fixed-rate runs: an open-loop generator (paced-load.mjs) sends request k at start + k/rate
+ * over a keep-alive pool; p50/p99 from the moment each request was written, `due` from the
+ * moment it was due. `--autocannon-rate` uses autocannon's `overallRate` instead (bursts at the
+ * start of each second; see paced-load.mjs).
+ */
+async function runPaced(url: string, pathsFile: string, opts: { connections: number; rate: number; seconds?: number }): Promise<RunResult & { due?: { p50: number; p99: number; max: number } }> {
+  if (process.argv.includes('--autocannon-rate')) return run(url, pathsFile, opts);
+  const child = spawn(process.execPath, [new URL('./paced-load.mjs', import.meta.url).pathname,
+    JSON.stringify({ url, pathsFile, seconds: opts.seconds ?? SECONDS, connections: opts.connections, rate: opts.rate, body: BODY, headers: HEADERS })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`paced load generator exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!);
 }
 
 /** Load from a worker thread of this process (`--loadgen-thread`). */
@@ -158,11 +176,11 @@ const onReq = (_req: unknown, res: import('node:http').ServerResponse) => {
 };
 app.http!.server.prependListener('request', onReq);
 process.stderr.write(`fixed-rate run from ${new Date().toISOString()} (pid ${process.pid})\n`);
-const fixed = await run(app.url!, fixedPaths, { connections: 20, rate: 1000 });
+const fixed = await runPaced(app.url!, fixedPaths, { connections: 50, rate: 1000 });
 app.http!.server.off('request', onReq);
 serverLat.sort((a, b) => a - b);
 const serverPct = (q: number) => serverLat[Math.min(serverLat.length - 1, Math.floor(q * serverLat.length))] ?? NaN;
-const bareFixed = await run(bareUrl, fixedPaths, { connections: 20, rate: 1000 });
+const bareFixed = await runPaced(bareUrl, fixedPaths, { connections: 50, rate: 1000 });
 loop.disable();
 gcObs.disconnect();
 // perf_hooks GC kinds: 1 minor (scavenge), 2 major (mark-compact), 4 incremental, 8 weak callbacks.
@@ -181,12 +199,13 @@ rmSync(dir, { recursive: true, force: true });
 printTable([
   { run: 'tegami POST /u/TOKEN (commit before reply)', 'req/s': Math.round(t.rps), 'p50 ms': t.p50, 'p99 ms': t.p99, errors: t.errors, 'server CPU µs/req': t.serverCpuUsPerReq, 'loadgen CPU µs/req': t.loadgenCpuS ? Math.round(t.loadgenCpuS * 1e6 / t.total) : '-' },
   { run: 'baseline: bare Fastify POST route', 'req/s': Math.round(b.rps), 'p50 ms': b.p50, 'p99 ms': b.p99, errors: b.errors, 'server CPU µs/req': b.serverCpuUsPerReq, 'loadgen CPU µs/req': b.loadgenCpuS ? Math.round(b.loadgenCpuS * 1e6 / b.total) : '-' },
-  { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50, 'p99 ms': fixed.p99, errors: fixed.errors, 'server CPU µs/req': '-', 'loadgen CPU µs/req': '-' },
-  { run: 'baseline: bare route at a fixed 1,000 req/s', 'req/s': Math.round(bareFixed.rps), 'p50 ms': bareFixed.p50, 'p99 ms': bareFixed.p99, errors: bareFixed.errors, 'server CPU µs/req': '-', 'loadgen CPU µs/req': '-' },
+  { run: 'tegami at a fixed 1,000 req/s', 'req/s': Math.round(fixed.rps), 'p50 ms': fixed.p50.toFixed(1), 'p99 ms': fixed.p99.toFixed(1), errors: fixed.errors, 'server CPU µs/req': '-', 'loadgen CPU µs/req': '-' },
+  { run: 'baseline: bare route at a fixed 1,000 req/s', 'req/s': Math.round(bareFixed.rps), 'p50 ms': bareFixed.p50.toFixed(1), 'p99 ms': bareFixed.p99.toFixed(1), errors: bareFixed.errors, 'server CPU µs/req': '-', 'loadgen CPU µs/req': '-' },
 ]);
 console.log(`load generator: ${LOADGEN === 'process' ? 'child process' : 'worker thread of the server process'}; server sys CPU µs/req: tegami ${t.serverSysUsPerReq}, bare ${b.serverSysUsPerReq}`);
 if (process.env.BENCH_THREAD_CPU) console.log('server threads, CPU s so far:', t.threads);
 console.log(`rounds (req/s, tegami/bare): ${t.rounds.map((r, i) => `${r.rps}/${b.rounds[i].rps}`).join(' ')}`);
-console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5, ${ROUNDS} interleaved rounds of ${roundSeconds} s); p99 at 1,000 req/s = ${fixed.p99} ms (target <= 10); suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - afterRounds} by ${fixed.total} at the fixed rate`);
+const dueP99 = fixed.due ? `; from when each was due ${fixed.due.p99.toFixed(1)} ms (bare ${bareFixed.due?.p99.toFixed(1)})` : '';
+console.log(`ratio tegami/bare = ${(t.rps / b.rps).toFixed(2)} (target >= 0.5, ${ROUNDS} interleaved rounds of ${roundSeconds} s); p99 at 1,000 req/s = ${Number(fixed.p99).toFixed(1)} ms (target <= 10; bare ${Number(bareFixed.p99).toFixed(1)})${dueP99}; suppressions committed: ${committedMain} by ${t.total} POSTs, ${committed - afterRounds} by ${fixed.total} at the fixed rate`);
 console.log(`during the fixed-rate run: server-side latency (request arrival to reply end) p50 ${gcStats.serverP50Ms.toFixed(2)} ms, p99 ${gcStats.serverP99Ms.toFixed(2)} ms, max ${gcStats.serverMaxMs.toFixed(1)} ms; event-loop delay p99 ${gcStats.loopDelayP99Ms.toFixed(1)} ms, max ${gcStats.loopDelayMaxMs.toFixed(1)} ms; GC ${gcStats.minor} minor (max ${gcStats.minorMaxMs.toFixed(1)} ms), ${gcStats.major} major (max ${gcStats.majorMaxMs.toFixed(1)} ms), ${gcStats.pausesOver5ms} pauses > 5 ms`);
 writeResult('unsubscribe', { seconds: SECONDS, rounds: ROUNDS, roundSeconds, loadgen: LOADGEN, tegami: t, bare: b, fixedRate1000: { ...fixed, server: gcStats }, bareFixedRate1000: bareFixed, ratio: t.rps / b.rps, committedMain, committedFixed: committed - afterRounds });
