@@ -7,6 +7,8 @@
  * the two sides in --rounds short rounds (default 5 of S/5 seconds each, the order swapped each
  * round), so a moment of the machine being slower weighs on both. Run:
  * npx tsx bench/unsubscribe.ts [--seconds S] [--rounds R] [--tokens N] [--profile] [--loadgen-thread] [--autocannon-rate]
+ * BENCH_STALLS=1 lists the server's event-loop stalls over 8 ms during the fixed-rate run, with
+ * any GC pause inside each (--profile also profiles that run: unsubscribe-fixed.cpuprofile).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -176,7 +178,20 @@ const onReq = (_req: unknown, res: import('node:http').ServerResponse) => {
 };
 app.http!.server.prependListener('request', onReq);
 process.stderr.write(`fixed-rate run from ${new Date().toISOString()} (pid ${process.pid})\n`);
-const fixed = await runPaced(app.url!, fixedPaths, { connections: 50, rate: 1000 });
+const stalls: Array<[number, number]> = [];
+let lastTick = performance.now();
+const stallTimer = process.env.BENCH_STALLS ? setInterval(() => { const n = performance.now(); if (n - lastTick > 8) stalls.push([lastTick, n - lastTick]); lastTick = n; }, 1) : null;
+const gcAt: Array<[number, number]> = [];
+const gcObs2 = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcAt.push([e.startTime, e.duration]); });
+if (stallTimer) gcObs2.observe({ entryTypes: ['gc'] });
+const fixed = await profiled('unsubscribe-fixed', () => runPaced(app.url!, fixedPaths, { connections: 50, rate: 1000 }));
+if (stallTimer) {
+  clearInterval(stallTimer); gcObs2.disconnect();
+  for (const [t, d] of stalls) {
+    const g = gcAt.filter(([gs, gd]) => gs + gd >= t && gs <= t + d).map(([, gd]) => gd.toFixed(1));
+    process.stderr.write(`stall ${d.toFixed(1)} ms at ${t.toFixed(0)}; GC inside: ${g.join(',') || '-'}\n`);
+  }
+}
 app.http!.server.off('request', onReq);
 serverLat.sort((a, b) => a - b);
 const serverPct = (q: number) => serverLat[Math.min(serverLat.length - 1, Math.floor(q * serverLat.length))] ?? NaN;
