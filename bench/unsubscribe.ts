@@ -38,16 +38,22 @@ const LOADGEN = process.argv.includes('--loadgen-thread') ? 'thread' : 'process'
 
 type RunResult = { rps: number; p50: number; p99: number; errors: number; total: number; p90?: number; max?: number; loadgenCpuS?: number };
 
-/** Load from a child process: its CPU and GC pauses are not the server's event loop's. */
-async function run(url: string, pathsFile: string, opts: { connections: number; rate?: number; seconds?: number }): Promise<RunResult> {
-  if (LOADGEN === 'thread') return runInThread(url, pathsFile, opts);
-  const child = spawn(process.execPath, [new URL('./unsubscribe-load.mjs', import.meta.url).pathname,
+type LoadOpts = { connections: number; rate?: number; seconds?: number };
+
+/** Runs a load generator script in a child process of its own and returns the JSON line it prints last. */
+async function loadChild<T>(script: string, url: string, pathsFile: string, opts: LoadOpts): Promise<T> {
+  const child = spawn(process.execPath, [new URL(script, import.meta.url).pathname,
     JSON.stringify({ url, pathsFile, seconds: opts.seconds ?? SECONDS, connections: opts.connections, rate: opts.rate, body: BODY, headers: HEADERS })], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as RunResult;
+  if (code !== 0) throw new Error(`load generator ${script} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+/** Load from a child process (autocannon): its CPU and GC pauses are not the server's event loop's. */
+async function run(url: string, pathsFile: string, opts: LoadOpts): Promise<RunResult> {
+  return LOADGEN === 'thread' ? runInThread(url, pathsFile, opts) : loadChild<RunResult>('./unsubscribe-load.mjs', url, pathsFile, opts);
 }
 
 /**
@@ -56,19 +62,13 @@ async function run(url: string, pathsFile: string, opts: { connections: number; 
  * moment it was due. `--autocannon-rate` uses autocannon's `overallRate` instead (bursts at the
  * start of each second; see paced-load.mjs).
  */
-async function runPaced(url: string, pathsFile: string, opts: { connections: number; rate: number; seconds?: number }): Promise<RunResult & { due?: { p50: number; p99: number; max: number } }> {
+async function runPaced(url: string, pathsFile: string, opts: LoadOpts & { rate: number }): Promise<RunResult & { due?: { p50: number; p99: number; max: number } }> {
   if (process.argv.includes('--autocannon-rate')) return run(url, pathsFile, opts);
-  const child = spawn(process.execPath, [new URL('./paced-load.mjs', import.meta.url).pathname,
-    JSON.stringify({ url, pathsFile, seconds: opts.seconds ?? SECONDS, connections: opts.connections, rate: opts.rate, body: BODY, headers: HEADERS })], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`paced load generator exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop()!);
+  return loadChild('./paced-load.mjs', url, pathsFile, opts);
 }
 
 /** Load from a worker thread of this process (`--loadgen-thread`). */
-async function runInThread(url: string, pathsFile: string, opts: { connections: number; rate?: number; seconds?: number }): Promise<RunResult> {
+async function runInThread(url: string, pathsFile: string, opts: LoadOpts): Promise<RunResult> {
   process.env.TEGAMI_BENCH_PATHS = pathsFile; // read by the setup module in autocannon's worker
   const r = await autocannon({
     url, duration: opts.seconds ?? SECONDS, connections: opts.connections, overallRate: opts.rate, method: 'POST', body: BODY, headers: HEADERS, workers: 1,
