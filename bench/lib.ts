@@ -59,6 +59,28 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
   }
 }
 
+/**
+ * With `--alloc-profile`, samples where `fn`'s process allocates (V8's sampling heap profiler,
+ * one sample per 32 KB) and writes bench/results/NAME.heapprofile (open in Chrome DevTools).
+ */
+export async function allocationProfiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!process.argv.includes('--alloc-profile')) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  await s.post('HeapProfiler.enable');
+  await s.post('HeapProfiler.startSampling', { samplingInterval: 32_768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await s.post('HeapProfiler.stopSampling');
+    const file = new URL(`./results/${name}.heapprofile`, import.meta.url);
+    writeFileSync(file, JSON.stringify(profile));
+    s.disconnect();
+    console.log(`allocation profile: ${file.pathname}`);
+  }
+}
+
 /** Drops a benchmark's private PostgreSQL schema (load-relay, load-unsubscribe, scale). */
 export async function dropPgSchema(url: string, schema: string): Promise<void> {
   const { default: pg } = await import('pg');

@@ -22,7 +22,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
-import { arg, printTable, profiled, threadCpu, writeResult } from './lib.js';
+import { allocationProfiled, arg, printTable, profiled, threadCpu, writeResult } from './lib.js';
 
 const SECONDS = arg('seconds', 10);
 const ROUNDS = Math.max(1, arg('rounds', 5));
@@ -184,7 +184,7 @@ const stallTimer = process.env.BENCH_STALLS ? setInterval(() => { const n = perf
 const gcAt: Array<[number, number]> = [];
 const gcObs2 = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcAt.push([e.startTime, e.duration]); });
 if (stallTimer) gcObs2.observe({ entryTypes: ['gc'] });
-const fixed = await profiled('unsubscribe-fixed', () => runPaced(app.url!, fixedPaths, { connections: 50, rate: 1000 }));
+const fixed = await allocationProfiled('unsubscribe-fixed', () => profiled('unsubscribe-fixed', () => runPaced(app.url!, fixedPaths, { connections: 50, rate: 1000 })));
 if (stallTimer) {
   clearInterval(stallTimer); gcObs2.disconnect();
   for (const [t, d] of stalls) {

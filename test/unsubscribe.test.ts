@@ -52,6 +52,29 @@ describe.each(DIALECTS)('one-click unsubscribe /u/TOKEN on %s (issue 4, RFC 8058
     expect(sub.status).toBe('unsubscribed');
   });
 
+  it('a one-click commit never joins another caller\'s open transaction: that transaction\'s rollback keeps the suppression', async () => {
+    const now = Date.now();
+    const [c] = await t.db.db.insertInto('contacts').values({ account_id: t.accountId, address: 'tx-probe@example.org', address_key: 'tx-probe@example.org', attributes: '{}', created_at: now, updated_at: now }).returning('id').execute();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const rolledBack = t.db.db.transaction().execute(async (trx) => {
+      await trx.updateTable('lists').set({ name: 'renamed in a transaction that rolls back' }).where('id', '=', listId).execute();
+      await gate;
+      throw new Error('roll back');
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const post = raw('POST', `/u/${tok({ subjectId: Number(c.id) })}`, 'List-Unsubscribe=One-Click', { 'content-type': 'application/x-www-form-urlencoded' });
+    if (dialect === 'sqlite') {
+      // One connection: the POST waits for the open transaction to end rather than joining it.
+      expect(await Promise.race([post.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 150))])).toBe('waiting');
+    }
+    open();
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect((await post).statusCode).toBe(200);
+    expect((await entries('tx-probe@example.org')).entries).toMatchObject([{ scope: 'list', list_id: listId, reason: 'unsubscribe' }]);
+    expect((await t.db.db.selectFrom('lists').select('name').where('id', '=', listId).executeTakeFirstOrThrow()).name).toBe('Weekly');
+  });
+
   it('accepts multipart, an empty body, an odd content type and a trailing slash', async () => {
     const variants: Array<[string, string | undefined, Record<string, string>]> = [
       ['other@example.org', '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n', { 'content-type': 'multipart/form-data; boundary=b' }],

@@ -13,14 +13,28 @@ export function stmt(sqlite: Database.Database, text: string): Database.Statemen
   return statementCache(sqlite).prepare(text);
 }
 
+type Body = (sqlite: Database.Database) => unknown;
+/** One better-sqlite3 transaction wrapper per connection: `db.transaction()` builds five functions per call. */
+const wrappers = new WeakMap<Database.Database, Database.Transaction<(fn: Body) => unknown>>();
+
 /**
- * Runs `fn` in one SQLite transaction on the raw connection, holding Kysely's connection lock so
- * no Kysely transaction of another caller is open meanwhile (its statements and ours would share
- * one transaction otherwise). `fn` is synchronous: nothing else runs on the event loop between
- * BEGIN and COMMIT, and a throw rolls the whole transaction back.
+ * Runs `fn` in one SQLite transaction (BEGIN IMMEDIATE) on the raw connection, never inside a
+ * Kysely transaction of another caller (its statements and ours would share that transaction,
+ * and its rollback would take ours). `fn` is synchronous: nothing else runs on the event loop
+ * between BEGIN and COMMIT, and a throw rolls the whole transaction back. So when the connection
+ * is not in a transaction now, none can open before our COMMIT and `fn` runs at once; otherwise
+ * it waits for Kysely's connection lock, which the open transaction holds until it ends. (Waiting
+ * for the lock every time built a Kysely instance per call: ~4 KB a one-click POST, issue 4.)
  */
 export async function sqliteTransaction<T>(store: Db, fn: (sqlite: Database.Database) => T): Promise<T> {
   const sqlite = store.sqlite;
   if (!sqlite) throw new Error('sqliteTransaction needs a SQLite store');
-  return store.db.connection().execute(async () => sqlite.transaction(() => fn(sqlite)).immediate());
+  let tx = wrappers.get(sqlite);
+  if (!tx) {
+    tx = sqlite.transaction((body: Body) => body(sqlite));
+    wrappers.set(sqlite, tx);
+  }
+  const run = tx;
+  if (!sqlite.inTransaction) return run.immediate(fn) as T;
+  return store.db.connection().execute(async () => run.immediate(fn) as T);
 }
