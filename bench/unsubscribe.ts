@@ -6,11 +6,11 @@
  * an open-loop paced generator (paced-load.mjs; --autocannon-rate: autocannon's overallRate). The throughput runs alternate between
  * the two sides in --rounds short rounds (default 5 of S/5 seconds each, the order swapped each
  * round), so a moment of the machine being slower weighs on both. Run:
- * npx tsx bench/unsubscribe.ts [--seconds S] [--rounds R] [--tokens N] [--profile] [--loadgen-thread] [--autocannon-rate]
+ * npx tsx bench/unsubscribe.ts [--seconds S] [--rounds R] [--tokens N] [--profile] [--loadgen-thread] [--autocannon-rate] [--no-serve-flags]
  * BENCH_STALLS=1 lists the server's event-loop stalls over 8 ms during the fixed-rate run, with
  * any GC pause inside each (--profile also profiles that run: unsubscribe-fixed.cpuprofile).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -23,6 +23,14 @@ import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { createUnsubscribeToken, tokenKeys } from '../src/domain/unsubscribe-token.js';
 import { allocationProfiled, arg, printTable, profiled, threadCpu, writeResult } from './lib.js';
+import { SERVE_NODE_FLAGS } from '../src/app/worker-memory.js';
+
+// Both servers (tegami and the bare route) run in this process, with the node flags the serve
+// unit starts tegami with (docs/systemd.md): re-run under them unless given or --no-serve-flags.
+if (!process.argv.includes('--no-serve-flags') && !SERVE_NODE_FLAGS.every((f) => process.execArgv.includes(f))) {
+  const r = spawnSync(process.execPath, [...SERVE_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 const SECONDS = arg('seconds', 10);
 const ROUNDS = Math.max(1, arg('rounds', 5));

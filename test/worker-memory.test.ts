@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeJson } from './helpers/node-child.js';
 import { createApp } from '../src/app/create-app.js';
-import { mainThreadRenders, sqliteCacheMb, WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
+import { mainThreadRenders, SERVE_NODE_FLAGS, sqliteCacheMb, WORKER_ENV, WORKER_NODE_FLAGS } from '../src/app/worker-memory.js';
 import { defaultConfig, defaultRenderThreads } from '../src/config/defaults.js';
 
 /**
@@ -111,6 +111,32 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
     const r = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, '-e', 'process.exit(0)']);
     expect(r.status).toBe(0);
   });
+
+  it('a serving process keeps a small young generation under churn, and the documented front unit starts node with those flags', () => {
+    // A POST's short-lived garbage is collected by scavenges, whose pause grows with the young generation.
+    const file = join(mkdtempSync(join(tmpdir(), 'tegami-serve-flags-')), 'churn.cjs');
+    writeFileSync(file, `
+      const v8 = require('node:v8');
+      const ring = new Array(20000).fill(null);
+      const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+      let peak = 0, i = 0;
+      const step = () => {
+        for (let j = 0; j < 5000; j++, i++) ring[i % ring.length] = { id: i, s: 'x'.repeat(32) + i, a: [i, i + 1, i + 2] };
+        peak = Math.max(peak, young());
+        if (i < 400000) setImmediate(step); else console.log(JSON.stringify({ peak }));
+      };
+      step();
+    `);
+    const withFlags = nodeJson<{ peak: number }>([...SERVE_NODE_FLAGS, file]).peak;
+    const without = nodeJson<{ peak: number }>([file]).peak;
+    expect(withFlags).toBeLessThanOrEqual(4);
+    expect(without).toBeGreaterThan(withFlags * 2);
+    const unit = readFileSync(new URL('../docs/systemd.md', import.meta.url), 'utf8');
+    expect(unit.split('\n').find((l) => l.startsWith('ExecStart=') && l.endsWith(' serve --roles api,smtp')))
+      .toBe(`ExecStart=/usr/bin/node ${SERVE_NODE_FLAGS.join(' ')} /opt/tegami/bin/tegami.js serve --roles api,smtp`);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toContain(SERVE_NODE_FLAGS.join(' '));
+  }, 60_000);
 
   it('render threads default to one per core but one (the main thread keeps a core), between 1 and 4', () => {
     expect([1, 2, 3, 4, 8, 64].map((cores) => defaultRenderThreads(cores))).toEqual([1, 1, 2, 3, 4, 4]);

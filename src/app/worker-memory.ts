@@ -69,3 +69,13 @@ export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1',
  * same msgs/s (one arena: 137 MB and ~10 % slower, the threads then wait on one lock).
  */
 export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
+/**
+ * Node flags a process that answers HTTP (`tegami serve`, `npm start`) is started with
+ * (docs/systemd.md). `--max-semi-space-size=2`: a young generation of 2 x 2 MB instead of V8's
+ * growth to 2 x 16 MB. A one-click POST leaves ~19 KB of short-lived garbage; with the large
+ * young generation bench/unsubscribe's fixed-rate run (1,000 POSTs/s) saw ~20 scavenges of up to
+ * 16-24 ms each, which a POST arriving meanwhile waits out (the p99 target is 10 ms); with 2 MB,
+ * ~165 scavenges of at most 3-8 ms, and no lower throughput (bench/README.md, session 8).
+ */
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=2'] as const;
