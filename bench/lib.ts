@@ -37,48 +37,40 @@ export function arg(name: string, def: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 }
 
+/** One inspector profiler around `fn`, when `flag` is on the command line; writes bench/results/NAME.EXT. */
+async function inspected<T>(flag: string, what: string, file: string, domain: 'Profiler' | 'HeapProfiler', start: [string, object?], stop: string, fn: () => Promise<T>): Promise<T> {
+  if (!process.argv.includes(flag)) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  await s.post(`${domain}.enable` as never);
+  await s.post(start[0] as never, start[1] as never);
+  try {
+    return await fn();
+  } finally {
+    const { profile } = (await s.post(stop as never)) as unknown as { profile: unknown };
+    const url = new URL(`./results/${file}`, import.meta.url);
+    writeFileSync(url, JSON.stringify(profile));
+    s.disconnect();
+    console.log(`${what}: ${url.pathname}`);
+  }
+}
+
 /**
  * With `--profile`, records a CPU profile of this process's main thread while `fn` runs and
  * writes it to bench/results/NAME.cpuprofile (open it in Chrome DevTools); otherwise just runs fn.
  */
-export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!process.argv.includes('--profile')) return fn();
-  const { Session } = await import('node:inspector/promises');
-  const s = new Session();
-  s.connect();
-  await s.post('Profiler.enable');
-  await s.post('Profiler.start');
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await s.post('Profiler.stop');
-    const file = new URL(`./results/${name}.cpuprofile`, import.meta.url);
-    writeFileSync(file, JSON.stringify(profile));
-    s.disconnect();
-    console.log(`CPU profile: ${file.pathname}`);
-  }
+export function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return inspected('--profile', 'CPU profile', `${name}.cpuprofile`, 'Profiler', ['Profiler.start'], 'Profiler.stop', fn);
 }
 
 /**
  * With `--alloc-profile`, samples where `fn`'s process allocates (V8's sampling heap profiler,
  * one sample per 32 KB) and writes bench/results/NAME.heapprofile (open in Chrome DevTools).
  */
-export async function allocationProfiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  if (!process.argv.includes('--alloc-profile')) return fn();
-  const { Session } = await import('node:inspector/promises');
-  const s = new Session();
-  s.connect();
-  await s.post('HeapProfiler.enable');
-  await s.post('HeapProfiler.startSampling', { samplingInterval: 32_768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await s.post('HeapProfiler.stopSampling');
-    const file = new URL(`./results/${name}.heapprofile`, import.meta.url);
-    writeFileSync(file, JSON.stringify(profile));
-    s.disconnect();
-    console.log(`allocation profile: ${file.pathname}`);
-  }
+export function allocationProfiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const sampling = { samplingInterval: 32_768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  return inspected('--alloc-profile', 'allocation profile', `${name}.heapprofile`, 'HeapProfiler', ['HeapProfiler.startSampling', sampling], 'HeapProfiler.stopSampling', fn);
 }
 
 /** Drops a benchmark's private PostgreSQL schema (load-relay, load-unsubscribe, scale). */
