@@ -16,6 +16,11 @@ export function stmt(sqlite: Database.Database, text: string): Database.Statemen
 type Body = (sqlite: Database.Database) => unknown;
 /** One better-sqlite3 transaction wrapper per connection: `db.transaction()` builds five functions per call. */
 const wrappers = new WeakMap<Database.Database, Database.Transaction<(fn: Body) => unknown>>();
+function wrapperOf(sqlite: Database.Database): Database.Transaction<(fn: Body) => unknown> {
+  let tx = wrappers.get(sqlite);
+  if (!tx) wrappers.set(sqlite, (tx = sqlite.transaction((body: Body) => body(sqlite))));
+  return tx;
+}
 
 /**
  * Runs `fn` in one SQLite transaction (BEGIN IMMEDIATE) on the raw connection, never inside a
@@ -29,12 +34,7 @@ const wrappers = new WeakMap<Database.Database, Database.Transaction<(fn: Body) 
 export async function sqliteTransaction<T>(store: Db, fn: (sqlite: Database.Database) => T): Promise<T> {
   const sqlite = store.sqlite;
   if (!sqlite) throw new Error('sqliteTransaction needs a SQLite store');
-  let tx = wrappers.get(sqlite);
-  if (!tx) {
-    tx = sqlite.transaction((body: Body) => body(sqlite));
-    wrappers.set(sqlite, tx);
-  }
-  const run = tx;
-  if (!sqlite.inTransaction) return run.immediate(fn) as T;
-  return store.db.connection().execute(async () => run.immediate(fn) as T);
+  const tx = wrapperOf(sqlite);
+  if (!sqlite.inTransaction) return tx.immediate(fn) as T;
+  return store.db.connection().execute(async () => tx.immediate(fn) as T);
 }

@@ -53,21 +53,13 @@ export function createFanout(deps: Deps) {
         ? (await repo.eventsAfter(from, cfg.batchSize)) as EventSourceRow[]
         : (await repo.historyAfter(from, cfg.batchSize)) as HistorySourceRow[];
       // While no endpoint is active (a sending worker's usual case), only the ids are read: no
-      // join, no mapping. Endpoints are read again after the ids, as the full path reads them
-      // after its rows, so an endpoint that appears meanwhile still gets those events.
-      let endpoints = await repo.activeEndpoints();
-      let rows: Array<{ id: number | string }> | null = null;
-      if (!endpoints.length) {
-        const ids = await repo.idsAfter(name, from, cfg.batchSize);
-        if (!ids.length) return 0;
-        endpoints = await repo.activeEndpoints();
-        if (!endpoints.length) rows = ids.map((id) => ({ id }));
-      }
-      if (!rows) {
-        rows = await readRows();
-        if (!rows.length) return 0;
-        endpoints = await repo.activeEndpoints();
-      }
+      // join, no mapping. The endpoints that count are read after the rows (an endpoint created
+      // meanwhile gets these events); if one appeared since the probe, the full rows are read.
+      const probe = await repo.activeEndpoints();
+      let rows: Array<{ id: number | string }> = probe.length ? await readRows() : (await repo.idsAfter(name, from, cfg.batchSize)).map((id) => ({ id }));
+      if (!rows.length) return 0;
+      const endpoints = await repo.activeEndpoints();
+      if (endpoints.length && !probe.length) rows = await readRows();
       const now = deps.clock.now();
       const prevGap = cur.gap_seen_at == null ? null : Number(cur.gap_seen_at);
       const { take, gapSeenAt } = contiguous(from, rows.map((r) => Number(r.id)), prevGap, now, cfg.gapGraceSeconds * 1000);
