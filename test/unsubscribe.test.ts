@@ -56,13 +56,16 @@ describe.each(DIALECTS)('one-click unsubscribe /u/TOKEN on %s (issue 4, RFC 8058
     const now = Date.now();
     const [c] = await t.db.db.insertInto('contacts').values({ account_id: t.accountId, address: 'tx-probe@example.org', address_key: 'tx-probe@example.org', attributes: '{}', created_at: now, updated_at: now }).returning('id').execute();
     let open!: () => void;
+    let opened!: () => void;
     const gate = new Promise<void>((r) => { open = r; });
+    const isOpen = new Promise<void>((r) => { opened = r; });
     const rolledBack = t.db.db.transaction().execute(async (trx) => {
       await trx.updateTable('lists').set({ name: 'renamed in a transaction that rolls back' }).where('id', '=', listId).execute();
+      opened();
       await gate;
       throw new Error('roll back');
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await isOpen;
     const post = raw('POST', `/u/${tok({ subjectId: Number(c.id) })}`, 'List-Unsubscribe=One-Click', { 'content-type': 'application/x-www-form-urlencoded' });
     if (dialect === 'sqlite') {
       // One connection: the POST waits for the open transaction to end rather than joining it.

@@ -114,7 +114,7 @@ describe('memory settings of a dedicated sending worker (issue 3)', () => {
 
   it('a serving process keeps a small young generation under churn, and the documented front unit starts node with those flags', () => {
     // A POST's short-lived garbage is collected by scavenges, whose pause grows with the young generation.
-    const file = join(mkdtempSync(join(tmpdir(), 'tegami-serve-flags-')), 'churn.cjs');
+    const file = join(dir, 'serve-churn.cjs');
     writeFileSync(file, `
       const v8 = require('node:v8');
       const ring = new Array(20000).fill(null);
