@@ -171,9 +171,9 @@ const afterRounds = await count();
 const committedMain = afterRounds - warmCommitted; // the warm-up's are not counted
 // During the fixed-rate run: the server's event-loop delay and its GC pauses (where p99 comes from).
 const loop = monitorEventLoopDelay({ resolution: 1 });
-const gcs: Array<{ kind: number; ms: number }> = [];
+const gcs: Array<{ kind: number; at: number; ms: number }> = [];
 const gcObs = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push({ kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, ms: e.duration });
+  for (const e of list.getEntries()) gcs.push({ kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, at: e.startTime, ms: e.duration });
 });
 gcObs.observe({ entryTypes: ['gc'] });
 loop.enable();
@@ -185,18 +185,14 @@ const onReq = (_req: unknown, res: import('node:http').ServerResponse) => {
   res.once('finish', () => serverLat.push(Number(process.hrtime.bigint() - t0) / 1e6));
 };
 app.http!.server.prependListener('request', onReq);
-process.stderr.write(`fixed-rate run from ${new Date().toISOString()} (pid ${process.pid})\n`);
 const stalls: Array<[number, number]> = [];
 let lastTick = performance.now();
 const stallTimer = process.env.BENCH_STALLS ? setInterval(() => { const n = performance.now(); if (n - lastTick > 8) stalls.push([lastTick, n - lastTick]); lastTick = n; }, 1) : null;
-const gcAt: Array<[number, number]> = [];
-const gcObs2 = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcAt.push([e.startTime, e.duration]); });
-if (stallTimer) gcObs2.observe({ entryTypes: ['gc'] });
 const fixed = await allocationProfiled('unsubscribe-fixed', () => profiled('unsubscribe-fixed', () => runPaced(app.url!, fixedPaths, { connections: 50, rate: 1000 })));
 if (stallTimer) {
-  clearInterval(stallTimer); gcObs2.disconnect();
+  clearInterval(stallTimer);
   for (const [t, d] of stalls) {
-    const g = gcAt.filter(([gs, gd]) => gs + gd >= t && gs <= t + d).map(([, gd]) => gd.toFixed(1));
+    const g = gcs.filter((x) => x.at + x.ms >= t && x.at <= t + d).map((x) => x.ms.toFixed(1));
     process.stderr.write(`stall ${d.toFixed(1)} ms at ${t.toFixed(0)}; GC inside: ${g.join(',') || '-'}\n`);
   }
 }
