@@ -16,4 +16,6 @@ const cpu = process.cpuUsage();
 process.stdout.write(JSON.stringify({
   rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max,
   errors: r.errors + r.non2xx, total: r.requests.total, loadgenCpuS: (cpu.user + cpu.system) / 1e6,
+  // Requests sent after the list wrapped: replays, which commit nothing new.
+  replayed: Math.max(0, i - paths.length),
 }) + '\n');
