@@ -51,6 +51,29 @@ describe.each(DIALECTS)('API keys and auth on %s', (dialect) => {
     expect(Object.keys(o.json.paths)).toContain('/v1/api-keys');
     expect((await t.api('GET', '/healthz', undefined, { authorization: '' })).json.database).toBe(dialect);
     const m = await t.api('GET', '/metrics', undefined, { authorization: '' });
-    expect(m.body).toContain('tegami_http_requests_total');
+    const healthz = (body: string) => Number(body.match(/^tegami_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)$/m)?.[1] ?? NaN);
+    const before = healthz(m.body);
+    expect(before).toBeGreaterThan(0);
+    await t.api('GET', '/healthz', undefined, { authorization: '' });
+    await t.api('GET', '/healthz', undefined, { authorization: '' });
+    expect(healthz((await t.api('GET', '/metrics', undefined, { authorization: '' })).body)).toBe(before + 2);
+  });
+
+  it('asks for a key on every route of the API document but login and logout, before reading the body (auth is attached per route)', async () => {
+    const o = await t.api('GET', '/v1/openapi.json', undefined, { authorization: '' });
+    const open: string[] = [];
+    let checked = 0;
+    for (const [path, ops] of Object.entries(o.json.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops)) {
+        const url = path.replace(/\{[^}]+\}/g, '1');
+        const r = await t.api(method.toUpperCase(), url, method === 'get' || method === 'head' || method === 'delete' ? undefined : {}, { authorization: '' });
+        checked++;
+        if (r.status !== 401) open.push(`${method.toUpperCase()} ${path} ${r.status}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(60);
+    // Only the console's login and logout are public in the document; an anonymous body is never
+    // validated (401 before 400).
+    expect(open.sort()).toEqual(['DELETE /v1/session 204', 'POST /v1/session 400']);
   });
 });

@@ -29,9 +29,8 @@ export function registerAuth(app: FastifyInstance, core: Core, extra: Authentica
   app.decorateRequest('principal', null);
   app.decorateRequest('consoleSession', null);
   extra = [...extra, sessionAuthenticator(core)];
-  app.addHook('preHandler', async (req) => {
+  const authenticate = async (req: FastifyRequest) => {
     const cfg = req.routeOptions.config;
-    if (cfg.public || !req.routeOptions.url) return;
     let principal: Principal | null = null;
     const h = req.headers.authorization;
     if (h && /^Bearer\s+/i.test(h)) principal = await core.accounts.authenticateKey(h.replace(/^Bearer\s+/i, '').trim());
@@ -39,6 +38,15 @@ export function registerAuth(app: FastifyInstance, core: Core, extra: Authentica
     if (!principal) fail('E_UNAUTHENTICATED');
     if (!hasScope(principal, cfg.scope ?? 'admin')) fail('E_FORBIDDEN', `this route needs the ${cfg.scope ?? 'admin'} scope`);
     req.principal = principal;
+  };
+  // Every route that is not public gets the check as its first onRequest hook: before its body
+  // is read or validated, so an anonymous caller learns nothing of the schema (401, not 400) and
+  // costs no parsing. Public routes (the one-click endpoint among them, R-UNSUB-6) do not run it
+  // at all, not even to return early.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public) return;
+    const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+    route.onRequest = [authenticate, ...own];
   });
 }
 
