@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { cli } from './helpers/cli.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { OWN_DMARC, readManifest, SHARED_DMARC, sharedAvailable, sharedFile, type ManifestRow } from './fixtures/dmarc/manifest.js';
 import { reportXml } from './fixtures/dmarc/report-xml.js';
@@ -15,19 +15,6 @@ function contentTypeOf(row: ManifestRow): string {
   if (row.file.endsWith('.gz')) return 'application/gzip';
   if (row.file.endsWith('.zip')) return 'application/zip';
   return 'application/xml';
-}
-
-/** Runs the CLI as its own process against the test database; returns exit code and output. */
-function cli(t: TestApp, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const url = t.db.schema ? `${t.db.url}?options=-c%20search_path%3D${t.db.schema}` : t.db.url;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--database', url, ...args], {
-    env: { ...process.env, TEGAMI_MASTER_KEY: t.deps.masterKey.toString('base64'), TEGAMI_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
 }
 
 const count = async (t: TestApp, table: 'dmarc_reports' | 'dmarc_records') =>

@@ -4,6 +4,7 @@ import type { Deps } from '../app/deps.js';
 import { suppressionsRepo, type SuppressionFilter } from '../store/suppressions-repo.js';
 import type { ImportBatch } from '../store/suppression-import-batch.js';
 import { decodeCsvStream } from './csv-decode.js';
+import { IMPORT_HEARTBEAT_MS } from './suppression-imports.js';
 import { joinSummaries, SuppressionCsvParser, type ParseSummary } from './suppressions-csv-parse.js';
 import { startParseThread, type ParseThread } from './suppressions-parse-thread.js';
 import type { SuppressionsCore } from './suppressions.js';
@@ -74,6 +75,8 @@ const MAX_BATCHES_WAITING = 3;
  */
 export async function importSuppressionsCsv(core: SuppressionsCore, accountId: string, input: Readable, ctx: { source: string; ip?: string; userAgent?: string }): Promise<SuppressionImportSummary> {
   const importId = await core.beginImport(accountId, ctx);
+  // Alive between batches too (a slow upload); a lost process stops it and the import reads interrupted.
+  const heartbeat = setInterval(() => { core.touchImport(importId).catch(() => {}); }, IMPORT_HEARTBEAT_MS).unref();
   const s: SuppressionImportSummary = { import_id: importId, encoding: 'utf-8', total: 0, added: 0, existing: 0, rejected_count: 0, rejected: [] };
   let writeErr: unknown = null;
   let waiting = 0;
@@ -146,6 +149,7 @@ export async function importSuppressionsCsv(core: SuppressionsCore, accountId: s
     await core.finishImport(importId, { status: 'failed', total: s.total, added: s.added, existing: s.existing, rejected_count: s.rejected_count, error: String((e as Error)?.message ?? e).slice(0, 500) }).catch(() => {});
     throw e;
   } finally {
+    clearInterval(heartbeat);
     await thread?.close();
   }
 }

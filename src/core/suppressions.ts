@@ -9,6 +9,7 @@ import { skipPendingFor } from '../store/suppression-effects.js';
 import type { ImportBatch } from '../store/suppression-import-batch.js';
 import { newId } from '../domain/ids.js';
 import { exportSuppressionsCsv, importSuppressionsCsv } from './suppressions-csv.js';
+import { importView, type SuppressionImport } from './suppression-imports.js';
 import { prepareEntry, type SuppressionEntryInput } from './suppression-prepare.js';
 
 export type { SuppressionEntryInput } from './suppression-prepare.js';
@@ -135,7 +136,7 @@ export function suppressionsCore(deps: Deps) {
       const id = newId('imp_', deps.clock.now());
       await repo.createImport({
         id, account_id: accountId, source: ctx.source, status: 'running', encoding: null, total: 0, added: 0, existing: 0, rejected_count: 0,
-        error: null, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: deps.clock.now(), finished_at: null,
+        error: null, ip: ctx.ip ?? null, user_agent: ctx.userAgent ?? null, created_at: deps.clock.now(), finished_at: null, updated_at: deps.clock.now(),
       });
       return id;
     },
@@ -143,9 +144,20 @@ export function suppressionsCore(deps: Deps) {
     importBatch: (accountId: string, importId: string, batch: ImportBatch, source: string) => repo.importEntries(accountId, importId, batch, source, deps.clock.now()),
     /** Closes a bulk import's audit row with its outcome. */
     finishImport: (id: string, outcome: { status: 'done' | 'failed'; encoding?: string | null; total: number; added: number; existing: number; rejected_count: number; error?: string | null }) =>
-      repo.finishImport(id, { ...outcome, encoding: outcome.encoding ?? null, error: outcome.error ?? null, finished_at: deps.clock.now() }),
-    /** A bulk import's audit row. */
-    getImport: (accountId: string, id: string) => repo.getImport(accountId, id),
+      repo.finishImport(id, { ...outcome, encoding: outcome.encoding ?? null, error: outcome.error ?? null, finished_at: deps.clock.now(), updated_at: deps.clock.now() }),
+    /** Marks a running import alive (IMPORT_HEARTBEAT_MS). */
+    touchImport: (id: string) => repo.touchImport(id, deps.clock.now()),
+    /** A bulk import's audit row, or undefined (another account's id included). */
+    async getImport(accountId: string, id: string): Promise<SuppressionImport | undefined> {
+      const row = await repo.getImport(accountId, id);
+      return row && importView(row, deps.clock.now());
+    },
+    /** The account's bulk imports, newest first (keyset: `before` is the previous page's last id). */
+    async listImports(accountId: string, before: string | undefined, limit: number): Promise<SuppressionImport[]> {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('E_VALIDATION', 'limit must be a whole number from 1 to 1000');
+      const now = deps.clock.now();
+      return (await repo.listImports(accountId, before, limit)).map((r) => importView(r, now));
+    },
   };
   return core;
 }

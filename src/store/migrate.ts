@@ -8,12 +8,13 @@ import * as m005 from './migrations/005-webhooks.js';
 import * as m006 from './migrations/006-compliance.js';
 import * as m007 from './migrations/007-console.js';
 import * as m008 from './migrations/008-suppression-imports.js';
+import * as m009 from './migrations/009-suppression-import-progress.js';
 
 /** Every migration in order; one set for both dialects. */
 const MIGRATIONS = {
   '001-initial': m001, '002-bounces': m002, '003-dmarc': m003, '004-relay': m004,
   '005-webhooks': m005, '006-compliance': m006, '007-console': m007,
-  '008-suppression-imports': m008,
+  '008-suppression-imports': m008, '009-suppression-import-progress': m009,
 };
 
 /** Applies every pending migration; returns the names applied. */

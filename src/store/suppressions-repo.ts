@@ -65,6 +65,8 @@ const IMPORT_ONE_SQL = `insert or ignore into suppressions (${IMPORT_COLS}) valu
  * binding) and than one statement per row. The new entries are the rows past the largest id
  * before the insert (one writer; AUTOINCREMENT ids only grow): the pending-mail skip reads those.
  */
+const IMPORT_PROGRESS_SQL = 'update suppression_imports set added = added + ?, existing = existing + ?, updated_at = ? where id = ?';
+
 function importSqlite(sq: Database.Database, accountId: string, importId: string, b: ImportBatch, source: string, now: number): number {
   const named = { account: accountId, source, now, import: importId };
   const before = Number((stmt(sq, 'select coalesce(max(id), 0) as id from suppressions').get() as { id: number }).id);
@@ -95,6 +97,8 @@ function importSqlite(sq: Database.Database, accountId: string, importId: string
     start = end;
   }
   if (added) skipPendingForImportSqlite(sq, accountId, importId, before, now);
+  // The audit row counts what is committed, in the batch's own transaction.
+  stmt(sq, IMPORT_PROGRESS_SQL).run(added, b.count - added, now, importId);
   return added;
 }
 
@@ -144,12 +148,21 @@ export function suppressionsRepo(store: Db) {
           from jsonb_array_elements(${json}::jsonb) as x
           on conflict do nothing returning address_key, scope, list_id, reason`.execute(tx)).rows;
         await skipPendingFor({ db: tx, dialect, close: async () => {} }, accountId, added, now);
+        await sql`update suppression_imports set added = added + ${added.length}, existing = existing + ${batch.count - added.length}, updated_at = ${now} where id = ${importId}`.execute(tx);
         return added.length;
       });
     },
     createImport: (row: SuppressionImportRow) => db.insertInto('suppression_imports').values(row).execute(),
     finishImport: (id: string, set: Partial<SuppressionImportRow>) => db.updateTable('suppression_imports').set(set).where('id', '=', id).execute(),
     getImport: (accountId: string, id: string) => db.selectFrom('suppression_imports').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+    /** A running import's heartbeat: it is still alive between batches (a slow upload). */
+    touchImport: (id: string, now: number) => db.updateTable('suppression_imports').set({ updated_at: now }).where('id', '=', id).where('status', '=', 'running').execute(),
+    /** The account's imports, newest first; `before` is the last id of the previous page. */
+    listImports: (accountId: string, before: string | undefined, limit: number) => {
+      let q = db.selectFrom('suppression_imports').selectAll().where('account_id', '=', accountId);
+      if (before) q = q.where('id', '<', before);
+      return q.orderBy('id', 'desc').limit(limit).execute();
+    },
     /** Appends history rows (removals; adds are written by addEntries). */
     async history(rows: Insertable<SuppressionHistoryTable>[]): Promise<void> {
       // 500 rows x 11 columns stays under SQLite's 32,766 bound variables.

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { SuppressionScope } from '../../domain/suppression-rules.js';
 import { output, resolveAccount, withCore } from '../context.js';
 
-/** `suppressions add|remove|show|list|export|import`: the ledger from the command line (issue 4). */
+/** `suppressions add|remove|show|list|export|import|imports`: the ledger from the command line (issue 4). */
 export function register(program: Command): void {
   const s = program.command('suppressions').description('the suppression ledger');
   const acct = (c: Command) => c.option('--account <id>', 'account id');
@@ -38,4 +38,9 @@ export function register(program: Command): void {
     const r = await withCore(program, async (core) => core.suppressions.importCsv(await resolveAccount(core, o.account), createReadStream(file), { source: `import:cli:${file}` }));
     output(program, r);
   });
+  acct(s.command('imports').description('bulk imports, newest first: status (running, done, failed, interrupted) and how far each got').option('--limit <n>', 'rows', '20'))
+    .action(async (o: { account?: string; limit: string }) => {
+      const rows = await withCore(program, async (core) => core.suppressions.listImports(await resolveAccount(core, o.account), undefined, Number(o.limit)));
+      output(program, rows, rows.map((i) => ({ id: i.id, status: i.status, at: new Date(i.created_at).toISOString(), source: i.source, total: i.total, added: i.added, existing: i.existing, rejected: i.rejected_count, error: i.error ?? '' })));
+    });
 }

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { exportSuppressionsCsv, importSuppressionsCsv } from '../../core/suppressions-csv.js';
+import { fail } from '../../domain/errors.js';
 import { principalOf } from '../auth.js';
 import type { RouteModule } from '../types.js';
 
@@ -45,6 +46,17 @@ export const suppressionRoutes: RouteModule = async (app, { core, deps }) => {
     exportSuppressionsCsv(deps, principalOf(req).accountId, { prefix: q.prefix, reason: q.reason, scope: q.scope, listId: q.list_id, from: q.from, to: q.to }, out).catch((e) => out.destroy(e));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="suppressions.csv"').send(out);
   });
+  // Bulk imports (audit): one row each, with how far it got; `interrupted` when its process ended.
+  app.get('/v1/suppressions/imports', {
+    config: { scope: 'read' },
+    schema: { tags: ['suppressions'], querystring: Type.Object({ after: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }) },
+  }, async (req) => {
+    const limit = req.query.limit ?? 100;
+    const items = await core.suppressions.listImports(principalOf(req).accountId, req.query.after, limit);
+    return { items, next_cursor: items.length === limit ? items[items.length - 1].id : null };
+  });
+  app.get('/v1/suppressions/imports/:id', { config: { scope: 'read' }, schema: { tags: ['suppressions'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    async (req) => (await core.suppressions.getImport(principalOf(req).accountId, req.params.id)) ?? fail('E_NOT_FOUND', 'no such import'));
   app.get('/v1/suppressions/:address', { config: { scope: 'read' }, schema: { tags: ['suppressions'], params: Type.Object({ address: Type.String({ maxLength: 320 }) }) } },
     async (req) => core.suppressions.get(principalOf(req).accountId, req.params.address));
   await app.register(async (scope) => {
