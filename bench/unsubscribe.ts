@@ -92,8 +92,9 @@ const config = defaultConfig();
 config.database.url = `sqlite:${join(dir, 'tegami.db')}`;
 Object.assign(config.http, { port: 0, publicUrl: 'https://mail.bench.example' });
 const masterKey = Buffer.alloc(32, 3);
-// BENCH_LOG_LEVEL=info: the server logs as a deployment does by default (to /dev/null here).
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
+// The server logs at a deployment's default level (info; to /dev/null here, where a deployment
+// writes to journald). BENCH_LOG_LEVEL=silent: no logger work at all (the form before session 9).
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const app = await createApp(config, ['api'], { log: pino({ level: LOG_LEVEL }, pino.destination({ dest: '/dev/null', sync: false })), masterKey });
 const acc = await app.core.accounts.createAccount('bench');
 const list = await app.core.lists.create(acc.id, { name: 'news' });

@@ -270,6 +270,8 @@ describe.skipIf(!browserAvailable())('web console in Chromium (issue 8)', () => 
     await rep.waitFor();
     expect(await rep.textContent()).toContain('Rejected rows (1)');
     expect(await rep.locator('dl').textContent()).toMatch(/Added\s*2/);
+    // The upload's audit row, in the past uploads: done, 3 rows, 2 added, 1 rejected.
+    await poll(() => page.getByTestId('sup-imports').locator('tbody tr').first().textContent()).toMatch(/Done.*3\s*2\s*0\s*1$/);
     const entry = await s.t.api('GET', '/v1/suppressions/imported1@example.jp');
     expect(entry.json.entries[0]).toMatchObject({ reason: 'manual', note: 'from old system' });
   });

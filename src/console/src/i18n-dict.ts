@@ -56,6 +56,10 @@ export const DICT: Record<string, [string, string]> = {
   'sup.downloadCsv': ['Download CSV', 'CSV をダウンロード'],
   'sup.add': ['Add addresses', 'アドレスを追加'], 'sup.addresses': ['Addresses', 'アドレス'], 'sup.addressesHint': ['One per line, or separated by commas.', '1行に1件、またはカンマ区切り。'],
   'sup.addSubmit': ['Suppress', '配信停止に追加'], 'sup.addedResult': ['{added} added, {existing} already suppressed.', '{added} 件追加、{existing} 件は登録済みでした。'],
+  'sup.imports': ['Past CSV uploads', '過去の CSV アップロード'], 'sup.impNone': ['No uploads yet.', 'アップロードはまだありません。'],
+  'sup.impAt': ['Started', '開始'], 'sup.impStatus': ['Status', '状態'], 'sup.impSource': ['By', '実行者'], 'sup.impRows': ['Rows', '行数'],
+  'sup.impAdded': ['Added', '追加'], 'sup.impExisting': ['Already there', '登録済み'], 'sup.impRejected': ['Rejected', '不正'],
+  'sup.imp.running': ['Running', '取り込み中'], 'sup.imp.done': ['Done', '完了'], 'sup.imp.failed': ['Failed', '失敗'], 'sup.imp.interrupted': ['Interrupted', '中断'],
   'sup.import': ['CSV upload', 'CSV アップロード'], 'sup.importHint': ['Columns: address (or email), scope, list_id, reason, note. UTF-8 or Shift_JIS.', '列: address（または email）、scope、list_id、reason、note。UTF-8 または Shift_JIS。'],
   // imports
   'imp.done': ['Import finished (encoding {encoding}).', 'インポートが完了しました（文字コード {encoding}）。'], 'imp.total': ['Rows', '行数'],

@@ -55,6 +55,7 @@ export function SuppressionsPage() {
         {canWrite && <AddCard lists={lists.data?.items ?? []} onAdded={() => setVersion((v) => v + 1)} />}
         {canWrite && <CsvImportCard path="/v1/suppressions/import" title={t('sup.import')} hint={t('sup.importHint')} onDone={() => setVersion((v) => v + 1)} />}
       </div>
+      <ImportsCard key={version} />
     </Page>
   );
 }
@@ -155,6 +156,29 @@ function History({ address, listName, canWrite, onChanged, onClose }: { address:
           ))}</ol>
         </>
       )}</Loaded>
+    </Card>
+  );
+}
+
+interface ImportRow { id: string; status: string; source: string; total: number; added: number; existing: number; rejected_count: number; error: string | null; created_at: number }
+/** The badge colour of an import's status (the console's badge classes). */
+const IMPORT_BADGE: Record<string, string> = { running: 'running', done: 'ok', failed: 'failed', interrupted: 'warn' };
+
+/** Past CSV imports (the audit rows): how far each got; `interrupted` when its process ended. */
+function ImportsCard() {
+  const { t, date, num } = useI18n();
+  const imports = useLoad(() => api<{ items: ImportRow[] }>('GET', '/v1/suppressions/imports?limit=10'), []);
+  return (
+    <Card title={t('sup.imports')} testid="sup-imports">
+      <Loaded state={imports}>{(d) => d.items.length ? (
+        <table>
+          <thead><tr><th>{t('sup.impAt')}</th><th>{t('sup.impStatus')}</th><th>{t('sup.impSource')}</th><th>{t('sup.impRows')}</th><th>{t('sup.impAdded')}</th><th>{t('sup.impExisting')}</th><th>{t('sup.impRejected')}</th></tr></thead>
+          <tbody>{d.items.map((i) => (
+            <tr key={i.id} title={i.error ?? undefined}><td>{date(i.created_at)}</td><td><span className={`badge b-${IMPORT_BADGE[i.status] ?? 'info'}`}>{t(`sup.imp.${i.status}`)}</span></td>
+              <td>{i.source}</td><td>{num(i.total)}</td><td>{num(i.added)}</td><td>{num(i.existing)}</td><td>{num(i.rejected_count)}</td></tr>
+          ))}</tbody>
+        </table>
+      ) : <p className="muted">{t('sup.impNone')}</p>}</Loaded>
     </Card>
   );
 }
