@@ -58,6 +58,9 @@ const IMPORT_ROW = '(@account, ?, ?, ?, ?, @source, ?, @now, @import)';
 const IMPORT_SQL = `insert or ignore into suppressions (${IMPORT_COLS}) values ${Array(IMPORT_ROWS).fill(IMPORT_ROW).join(', ')}`;
 const IMPORT_ONE_SQL = `insert or ignore into suppressions (${IMPORT_COLS}) values ${IMPORT_ROW}`;
 
+/** Adds a batch's counts to its import's audit row (suppression_imports, migration 009). */
+const IMPORT_PROGRESS_SQL = 'update suppression_imports set added = added + ?, existing = existing + ?, updated_at = ? where id = ?';
+
 /**
  * SQLite, inside the caller's raw transaction: one batch of an import on cached statements of
  * IMPORT_ROWS rows each (the per-batch values bound once by name; the rest one row at a time).
@@ -65,8 +68,6 @@ const IMPORT_ONE_SQL = `insert or ignore into suppressions (${IMPORT_COLS}) valu
  * binding) and than one statement per row. The new entries are the rows past the largest id
  * before the insert (one writer; AUTOINCREMENT ids only grow): the pending-mail skip reads those.
  */
-const IMPORT_PROGRESS_SQL = 'update suppression_imports set added = added + ?, existing = existing + ?, updated_at = ? where id = ?';
-
 function importSqlite(sq: Database.Database, accountId: string, importId: string, b: ImportBatch, source: string, now: number): number {
   const named = { account: accountId, source, now, import: importId };
   const before = Number((stmt(sq, 'select coalesce(max(id), 0) as id from suppressions').get() as { id: number }).id);
