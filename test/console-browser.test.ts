@@ -406,8 +406,17 @@ describe.skipIf(!browserAvailable())('web console in Chromium (issue 8)', () => 
     await page.getByTestId('dmarc-domain').selectOption('example.com');
     // The fixture report is from November 2023: outside the default 31 days until the period widens.
     await poll(() => page.getByTestId('dmarc-analysis').locator('dl').textContent()).toMatch(/Messages\s*0/);
+    // While the all-time analysis is on its way, the 31-day one stays on screen marked stale.
+    const held: Array<() => Promise<void>> = [];
+    await page.route('**/v1/dmarc/analysis?*', (route) => { held.push(() => route.continue()); });
     await page.getByTestId('dmarc-days').selectOption('all');
     const a = page.getByTestId('dmarc-analysis');
+    await poll(() => held.length).toBeGreaterThan(0);
+    expect(await a.getByTestId('stale').getAttribute('aria-busy')).toBe('true');
+    expect(await a.getByTestId('stale').locator('dl').textContent()).toMatch(/Messages\s*0/);
+    for (const go of held) await go();
+    await page.unroute('**/v1/dmarc/analysis?*');
+    await poll(() => a.getByTestId('stale').count()).toBe(0);
     // The 31-day analysis (chart and empty table) stays on screen until the all-time one arrives.
     await poll(() => a.locator('table').textContent()).toContain('mta1.example.com');
     await a.getByTestId('chart-dmarc').waitFor();

@@ -78,6 +78,9 @@ export function Loaded<T>({ state, children }: { state: { data?: T; error?: unkn
   const { t } = useI18n();
   if (state.error) return <ErrorBox error={state.error} />;
   if (state.data === undefined) return <p className="muted" aria-busy="true">{t('loading')}</p>;
+  // A reload (another filter or period) keeps the previous figures on screen until the new ones
+  // arrive: marked busy and dimmed, so no one reads them as the answer to the new question.
+  if (state.loading) return <div className="stale" aria-busy="true" data-testid="stale">{children(state.data)}</div>;
   return <>{children(state.data)}</>;
 }
 
