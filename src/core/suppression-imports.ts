@@ -15,7 +15,7 @@ export type SuppressionImport = Omit<SuppressionImportRow, 'updated_at'> & { sta
 
 /** The row as the API shows it, with a lost import's status made `interrupted`. */
 export function importView(row: SuppressionImportRow, now: number): SuppressionImport {
-  const updatedAt = Number(row.updated_at ?? row.finished_at ?? row.created_at);
+  const updatedAt = Number(row.updated_at ?? row.created_at);
   const lost = row.status === 'running' && now - updatedAt > IMPORT_STALE_MS;
   return {
     ...row, total: Number(row.total), added: Number(row.added), existing: Number(row.existing), rejected_count: Number(row.rejected_count),

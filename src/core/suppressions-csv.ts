@@ -140,13 +140,13 @@ export async function importSuppressionsCsv(core: SuppressionsCore, accountId: s
     await writing;
     if (writeErr) throw writeErr;
     Object.assign(s, { total: parsed.total, rejected_count: parsed.rejected_count, rejected: parsed.rejected, encoding: await encoding });
-    await core.finishImport(importId, { status: 'done', encoding: s.encoding, total: s.total, added: s.added, existing: s.existing, rejected_count: s.rejected_count });
+    await core.finishImport(importId, { status: 'done', encoding: s.encoding, total: s.total, rejected_count: s.rejected_count });
     return s;
   } catch (e) {
     input.destroy();
     await writing;
     // Batches committed before the failure stay (each is whole); the audit row says how far it got.
-    await core.finishImport(importId, { status: 'failed', total: s.total, added: s.added, existing: s.existing, rejected_count: s.rejected_count, error: String((e as Error)?.message ?? e).slice(0, 500) }).catch(() => {});
+    await core.finishImport(importId, { status: 'failed', total: s.total, rejected_count: s.rejected_count, error: String((e as Error)?.message ?? e).slice(0, 500) }).catch(() => {});
     throw e;
   } finally {
     clearInterval(heartbeat);

@@ -142,8 +142,8 @@ export function suppressionsCore(deps: Deps) {
     },
     /** Writes one validated import batch in one transaction; returns how many entries were new. */
     importBatch: (accountId: string, importId: string, batch: ImportBatch, source: string) => repo.importEntries(accountId, importId, batch, source, deps.clock.now()),
-    /** Closes a bulk import's audit row with its outcome. */
-    finishImport: (id: string, outcome: { status: 'done' | 'failed'; encoding?: string | null; total: number; added: number; existing: number; rejected_count: number; error?: string | null }) =>
+    /** Closes a bulk import's audit row with its outcome (`added`/`existing` came with each batch). */
+    finishImport: (id: string, outcome: { status: 'done' | 'failed'; encoding?: string | null; total: number; rejected_count: number; error?: string | null }) =>
       repo.finishImport(id, { ...outcome, encoding: outcome.encoding ?? null, error: outcome.error ?? null, finished_at: deps.clock.now(), updated_at: deps.clock.now() }),
     /** Marks a running import alive (IMPORT_HEARTBEAT_MS). */
     touchImport: (id: string) => repo.touchImport(id, deps.clock.now()),

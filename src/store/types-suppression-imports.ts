@@ -6,7 +6,7 @@ export interface SuppressionImportTables {
     id: string; account_id: string; source: string; status: string; encoding: string | null;
     total: number; added: number; existing: number; rejected_count: number; error: string | null;
     ip: string | null; user_agent: string | null; created_at: Millis; finished_at: Millis | null;
-    /** The last committed batch or heartbeat (migration 009); null only on rows older than it. */
+    /** The last committed batch, heartbeat or finish (migration 009, which filled it in for older rows). */
     updated_at: Millis | null;
   };
 }
