@@ -58,15 +58,8 @@ export async function buildApp(deps: Deps, core: Core, opts: BuildAppOptions = {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_req, reply) => reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: 'Not found' } }));
   registerAuth(app, core, opts.authenticators);
-  // Synchronous, one labelled child per (method, route, status): no promise and no label hashing
-  // per request (the one-click endpoint's hot path, issue 4 bench).
-  const counted = new Map<string, { inc: () => void }>();
   app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unknown';
-    const key = `${req.method} ${reply.statusCode} ${route}`;
-    let c = counted.get(key);
-    if (!c) counted.set(key, (c = metrics.httpRequests.labels({ method: req.method, route, status: String(reply.statusCode) })));
-    c.inc();
+    metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
     done();
   });
   const ctx = { core, deps, metrics };
