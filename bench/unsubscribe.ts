@@ -34,10 +34,11 @@ if (!process.argv.includes('--no-serve-flags') && !SERVE_NODE_FLAGS.every((f) =>
 
 const SECONDS = arg('seconds', 10);
 const ROUNDS = Math.max(1, arg('rounds', 5));
+const roundSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
 // Enough distinct recipients that every POST of both runs commits a new suppression (no replays):
 // each round's list (TOKENS / (ROUNDS + 1)) has room for a round at 33,000 req/s, 66,000 for the
 // default 2 s rounds. A round that still wraps is reported (`replayed`).
-const TOKENS = arg('tokens', Math.max(1, Math.round(SECONDS / ROUNDS)) * 33_000 * (ROUNDS + 1));
+const TOKENS = arg('tokens', roundSeconds * 33_000 * (ROUNDS + 1));
 const FIXED_TOKENS = 1000 * SECONDS + 2000;
 const BODY = 'List-Unsubscribe=One-Click';
 const HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -157,7 +158,6 @@ function combine(rounds: Measured[], secondsEach: number): Measured & { rounds: 
     rounds: rounds.map((r) => ({ rps: Math.round(r.rps), serverCpuUsPerReq: r.serverCpuUsPerReq })),
   };
 }
-const roundSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
 // Warm-up, not counted: one second each on the last slice of tokens (JIT, connections, caches).
 await run(bareUrl, `${mainPaths}.${ROUNDS}`, { connections: 50, seconds: 1 });
 await run(app.url!, `${mainPaths}.${ROUNDS}`, { connections: 50, seconds: 1 });
