@@ -205,8 +205,11 @@ describe.each(DIALECTS)('compliance guard on %s (issue 6 items 4–6)', (dialect
     // Lane 1 records: its four are in the counters now (not counted twice); lane 2's one is still in flight.
     await t.core.collab.guard.recorded(a, sentRecords(a), t.clock.now());
     expect(await admit(batch(1))).toEqual(['hourly_cap:gmail']);
-    // Lane 2's process died without recording: after the lease its reservation no longer counts.
+    // Lane 2's batch outlasts the lease (its lease is renewed while it transmits): its reservation still counts.
     t.clock.advance(t.deps.config.worker.leaseSeconds * 1000 + 1000);
+    expect(await admit(batch(1))).toEqual(['hourly_cap:gmail']);
+    // Lane 2 could not record (the worker then reports no records): its reservation ends, nothing was counted.
+    await t.core.collab.guard.recorded(b, [], t.clock.now());
     expect(await admit(batch(1))).toEqual([]);
   });
 

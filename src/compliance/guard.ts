@@ -29,17 +29,14 @@ export function complianceGuard(deps: Deps): SendGuard {
   /**
    * Allowance this process admitted but has not recorded yet: the rows of a batch still
    * transmitting in another lane (worker.lanes). Admitting subtracts it, so lanes of one process
-   * never overshoot a warm-up or hourly cap between them. An entry older than the lease is
-   * dropped (its batch died; the rows will be claimed and admitted again).
+   * never overshoot a warm-up or hourly cap between them. The worker ends a batch's entries when
+   * it is recorded, or when recording failed (`recorded` with no records); a batch keeps its
+   * lease while it transmits (send/lease-keeper.ts), so its age says nothing about it.
    */
-  const inFlight = new Map<number, { keys: string[]; at: number }>();
-  function inFlightByKey(now: number): Map<string, number> {
+  const inFlight = new Map<number, { keys: string[] }>();
+  function inFlightByKey(): Map<string, number> {
     const out = new Map<string, number>();
-    const maxAge = deps.config.worker.leaseSeconds * 1000;
-    for (const [id, e] of inFlight) {
-      if (Math.abs(now - e.at) > maxAge) { inFlight.delete(id); continue; }
-      for (const k of e.keys) out.set(k, (out.get(k) ?? 0) + 1);
-    }
+    for (const e of inFlight.values()) for (const k of e.keys) out.set(k, (out.get(k) ?? 0) + 1);
     return out;
   }
 
@@ -103,7 +100,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       }
     }
     for (const s of hourSent) left.set(`hour:${s.account_id}|${s.key}|${s.provider}`, -s.n);
-    for (const [k, n] of inFlightByKey(now)) if (k.startsWith('hour:') || left.has(k)) left.set(k, (left.get(k) ?? 0) - n);
+    for (const [k, n] of inFlightByKey()) if (k.startsWith('hour:') || left.has(k)) left.set(k, (left.get(k) ?? 0) - n);
 
     for (const r of live) {
       const provider = providerOf(r.rcpt);
@@ -118,7 +115,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       for (const [k] of checks) left.set(k, left.get(k)! - 1);
       if (cap > 0) left.set(hourKey, (left.get(hourKey) ?? 0) - 1);
       const keys = [...checks.map(([k]) => k), ...(cap > 0 ? [hourKey] : [])];
-      if (keys.length) inFlight.set(Number(r.id), { keys, at: now });
+      if (keys.length) inFlight.set(Number(r.id), { keys });
     }
     return out;
   }
@@ -151,7 +148,8 @@ export function complianceGuard(deps: Deps): SendGuard {
       ...[...new Set(sent.filter((r) => r.domain_id && !tests.has(r.domain_id)).map((r) => `${r.account_id}|domain:${r.domain_id}`))].map((k) => ({ account_id: k.split('|')[0], subject: k.split('|')[1], started_at: now })),
       ...ips.map((ip) => ({ account_id: '*', subject: `ip:${ip}`, started_at: now })),
     ].filter((w) => !started.has(`${w.account_id}|${w.subject}`));
-    // One transaction for the counters: one commit per batch instead of four.
+    // One transaction for the counters: one commit per batch instead of four. The reservations
+    // end even if it fails (the worker has no other moment to end them).
     await deps.store.db.transaction().execute(async (tx) => {
       const txDeps = { ...deps, store: { ...deps.store, db: tx } };
       const c2 = complianceCountersRepo(txDeps.store);
@@ -159,8 +157,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       await c2.addDaily(orgRows.map((e) => ({ account_id: e.account_id, org_domain: e.key, provider: e.provider, day: dayOf(now), count: e.count })));
       await complianceStreamsRepo(txDeps.store).startWarmups(starts);
       await recordDeliveries(txDeps, sent, now);
-    });
-    settle();
+    }).finally(settle);
     for (const w of starts) started.add(`${w.account_id}|${w.subject}`);
     await checkBulk(orgRows.filter((e) => (e.provider === 'gmail' || e.provider === 'outlook') && !flagged.has(`${e.account_id}|${e.key}|${e.provider}`)), now);
   }

@@ -5,6 +5,7 @@ import { campaignsRepo } from '../store/campaigns-repo.js';
 import { messagesRepo, notAnAttempt, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
 import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
+import { keepLease } from './lease-keeper.js';
 import type { MessageBuilder } from './message-builder.js';
 import { runPool } from './pool.js';
 import type { BounceOutcome } from '../core/bounces.js';
@@ -22,6 +23,9 @@ export interface WorkerStats {
  * The sending worker (issue 3 item 8): claims due messages in batches under a lease, re-checks
  * the suppression ledger for the batch immediately before transmitting, renders and signs,
  * transmits, and records every attempt as an event in one transaction per batch.
+ *
+ * Each claim leases its rows under a token of its own (`owner/n`), renewed while the batch is in
+ * flight (lease-keeper.ts): lanes of one process and workers of many fence each other by it.
  */
 export function createWorker(deps: Deps, collab: SendCollaborators, builder: MessageBuilder, transport: Transport, owner: string,
   /** Told every recorded batch (metrics). */
@@ -30,6 +34,10 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   const campaigns = campaignsRepo(deps.store);
   const { batchSize, leaseSeconds, concurrency, retryHours } = deps.config.worker;
   const stats: WorkerStats = { claimed: 0, sent: 0, deferred: 0, failed: 0, skipped: 0 };
+  const leaseMs = leaseSeconds * 1000;
+  let claims = 0;
+  /** Lease tokens of claims whose outcome is not recorded (a tick that failed): given back at stop. */
+  const unrecorded = new Set<string>();
 
   /** Suppression re-check for the batch: one query per (account, category, list) group. */
   async function recheck(rows: MessageRow[]): Promise<Map<number, { reason: string; sinceMs: number }>> {
@@ -131,17 +139,17 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
    * once the lease expires. A database blip (restart, failover, cut connection) is retried
    * with back-off for up to half the lease before giving up (issue 11).
    */
-  async function recordWithRetry(now: number, records: AttemptRecord[]): Promise<void> {
-    const deadline = Date.now() + (leaseSeconds * 1000) / 2;
+  async function recordWithRetry(token: string, now: number, records: AttemptRecord[]): Promise<void> {
+    const deadline = Date.now() + leaseMs / 2;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        return await repo.recordAttempts(owner, now, records);
+        return await repo.recordAttempts(token, now, records);
       } catch (err) {
         // Keep trying up to the deadline itself (a last, shorter wait rather than giving up early):
         // a database restart of a few seconds must not cost a re-send of every batch in flight.
         const wait = Math.min(delay, deadline - Date.now());
         if (wait <= 0) throw err;
-        deps.log.warn({ err, owner, records: records.length, retryInMs: wait }, 'recording a sent batch failed; retrying');
+        deps.log.warn({ err, owner: token, records: records.length, retryInMs: wait }, 'recording a sent batch failed; retrying');
         await new Promise((r) => setTimeout(r, wait));
       }
     }
@@ -151,49 +159,76 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     stats,
     /** Processes one batch; returns how many messages it claimed. */
     async tick(): Promise<number> {
-      const claimed = await repo.claimDue(owner, deps.clock.now(), leaseSeconds * 1000, batchSize);
+      const token = `${owner}/${++claims}`;
+      const claimedAt = deps.clock.now();
+      const claimed = await repo.claimDue(token, claimedAt, leaseMs, batchSize);
       if (!claimed.length) return 0;
       stats.claimed += claimed.length;
-      const records: AttemptRecord[] = [];
-      // The campaign's state is checked at transmit time too: a message claimed before its
-      // campaign was paused or cancelled and deferred after it, or left queued by a pause or
-      // cancel that stopped half-way, is never transmitted (it waits in `paused`, or is skipped).
-      const stopped = await campaigns.stopped([...new Set(claimed.map((r) => r.campaign_id).filter((c): c is string => c !== null))]);
-      const live: MessageRow[] = [];
-      for (const r of claimed) {
-        const st = r.campaign_id === null ? undefined : stopped.get(r.campaign_id);
-        if (st === undefined) live.push(r);
-        else if (st === 'paused') records.push({ id: r.id, status: 'paused', reason: null, lastReply: null, event: null });
-        else records.push(skippedAtSend(r, 'cancelled'));
-      }
-      const skipped = await recheck(live);
-      const toSend: MessageRow[] = [];
-      const candidates = live.filter((r) => !skipped.has(Number(r.id)));
-      const holds = await collab.guard.admit(candidates, deps.clock.now());
-      for (const r of live) {
-        const skip = skipped.get(Number(r.id));
-        const hold = holds.get(Number(r.id));
-        if (hold && !skip) records.push({ id: r.id, status: 'held', reason: hold.reason, lastReply: null, nextAttemptAt: hold.retryAt, event: null });
-        else if (!skip) toSend.push(r);
-        else records.push(skippedAtSend(r, skip.reason, { since_block_ms: skip.sinceMs }));
-      }
-      await builder.prefetch(toSend);
-      const results = await runPool(toSend, concurrency, transmit);
-      const now = deps.clock.now();
-      toSend.forEach((row, i) => {
-        const rec = outcome(row, results[i], now);
-        records.push(rec);
+      unrecorded.add(token);
+      const keeper = keepLease({
+        ids: claimed.map((r) => Number(r.id)), until: claimedAt + leaseMs, leaseMs, clock: deps.clock, log: deps.log,
+        renew: (ids, until) => repo.renewLeases(token, ids, until),
       });
-      await recordWithRetry(now, records);
-      onRecorded(records);
-      await collab.guard.recorded(live, records, now);
-      for (const r of records) if (!notAnAttempt(r.status)) stats[r.status === 'bounced' ? 'failed' : r.status]++;
-      await afterAttempts(toSend, results);
+      try {
+        await processBatch(token, claimed, (id) => keeper.mayStart(id));
+        unrecorded.delete(token);
+      } finally {
+        keeper.stop();
+      }
       return claimed.length;
     },
-    /** Gives back leases this worker holds (graceful stop). */
-    release: () => repo.releaseLeases(owner, deps.clock.now()),
+    /** Gives back leases of claims this worker did not record (graceful stop). */
+    release: () => repo.releaseLeases([...unrecorded], deps.clock.now()).finally(() => unrecorded.clear()),
   };
+
+  /**
+   * One claimed batch: state and suppression re-checks, the guard, transmission of the rows whose
+   * lease still holds (`mayStart`), and one recorded transaction for every outcome.
+   */
+  async function processBatch(token: string, claimed: MessageRow[], mayStart: (id: number) => Promise<boolean>): Promise<void> {
+    const records: AttemptRecord[] = [];
+    // The campaign's state is checked at transmit time too: a message claimed before its
+    // campaign was paused or cancelled and deferred after it, or left queued by a pause or
+    // cancel that stopped half-way, is never transmitted (it waits in `paused`, or is skipped).
+    const stopped = await campaigns.stopped([...new Set(claimed.map((r) => r.campaign_id).filter((c): c is string => c !== null))]);
+    const live: MessageRow[] = [];
+    for (const r of claimed) {
+      const st = r.campaign_id === null ? undefined : stopped.get(r.campaign_id);
+      if (st === undefined) live.push(r);
+      else if (st === 'paused') records.push({ id: r.id, status: 'paused', reason: null, lastReply: null, event: null });
+      else records.push(skippedAtSend(r, 'cancelled'));
+    }
+    const skipped = await recheck(live);
+    const toSend: MessageRow[] = [];
+    const candidates = live.filter((r) => !skipped.has(Number(r.id)));
+    const holds = await collab.guard.admit(candidates, deps.clock.now());
+    for (const r of live) {
+      const skip = skipped.get(Number(r.id));
+      const hold = holds.get(Number(r.id));
+      if (hold && !skip) records.push({ id: r.id, status: 'held', reason: hold.reason, lastReply: null, nextAttemptAt: hold.retryAt, event: null });
+      else if (!skip) toSend.push(r);
+      else records.push(skippedAtSend(r, skip.reason, { since_block_ms: skip.sinceMs }));
+    }
+    await builder.prefetch(toSend);
+    // A row whose lease was lost or ran out is not transmitted: it stays leased and is claimed again.
+    const results = await runPool(toSend, concurrency, async (row) => ((await mayStart(Number(row.id))) ? transmit(row) : null));
+    const now = deps.clock.now();
+    const sent = toSend.filter((_, i) => results[i] !== null);
+    const delivered = results.filter((r): r is DeliveryResult => r !== null);
+    sent.forEach((row, i) => records.push(outcome(row, delivered[i], now)));
+    try {
+      await recordWithRetry(token, now, records);
+    } catch (err) {
+      // Not recorded: the batch is claimed again once its lease ends. Its reservations in the
+      // guard end here, and nothing is counted for it yet.
+      await collab.guard.recorded(live, [], now).catch(() => {});
+      throw err;
+    }
+    onRecorded(records);
+    await collab.guard.recorded(live, records, now);
+    for (const r of records) if (!notAnAttempt(r.status)) stats[r.status === 'bounced' ? 'failed' : r.status]++;
+    await afterAttempts(sent, delivered);
+  }
 }
 
 /** The worker's type. */

@@ -24,6 +24,8 @@ export interface SmtpSinkOptions {
   auth?: { user: string; pass: string };
   /** Close a client's connection after this long without a command (smtp-server's socketTimeout). */
   socketTimeoutMs?: number;
+  /** Hold each message's final reply this long (a slow or tarpitting receiver). */
+  dataReplyDelayMs?: number;
 }
 
 /** A real smtp-server on 127.0.0.1, port 0, that records what it receives and can be scripted per recipient. */
@@ -109,7 +111,8 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
           clientHostname: session.hostNameAppearsAs,
           user: (session.user as string | undefined) ?? null,
         });
-        cb();
+        if (opts.dataReplyDelayMs) setTimeout(() => cb(), opts.dataReplyDelayMs);
+        else cb();
       });
     },
   };

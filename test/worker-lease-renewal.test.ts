@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/domain/clock.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/dialects.js';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+
+const LEASE_S = 5;
+const N = 10;
+const REPLY_DELAY_MS = 700;
+
+/**
+ * A batch that takes longer than the lease (a slow or tarpitting receiver; the transport allows
+ * 60 s per step, the lease is 120 s) keeps its lease while it transmits (issue 11: exactly one
+ * message per recipient). Before, the rows still waiting in the batch's pool became claimable at
+ * the lease's end, and another lane or worker sent them a second time.
+ *
+ * Real time (the lease is renewed by a timer), a 5 s lease and a receiver that answers each
+ * message after 0.7 s: the batch of 10 at concurrency 1 takes ~7 s. At 5.5 s a second lane claims.
+ */
+describe.each(DIALECTS)('a batch that outlasts its lease on %s', (dialect) => {
+  let t: TestApp;
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink({ hideSTARTTLS: true, dataReplyDelayMs: REPLY_DELAY_MS });
+    t = await createTestApp(dialect, {
+      roles: ['api', 'worker'],
+      create: { clock: systemClock },
+      configure: (c) => {
+        Object.assign(c.worker, { leaseSeconds: LEASE_S, concurrency: 1, batchSize: 50 });
+        c.transport.kind = 'smtp';
+        Object.assign(c.transport.smtp, { host: '127.0.0.1', port: sink.port, requireTls: false, maxConnections: 1 });
+      },
+    });
+    await t.core.domains.addDomain(t.accountId, 'example.com');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sink?.close();
+  });
+
+  it('is renewed while the batch transmits, so a second lane claims none of it', async () => {
+    const rcpts = Array.from({ length: N }, (_, i) => `slow${i}@example.net`);
+    for (const to of rcpts) {
+      const r = await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: [to], subject: 'x', text: 'y', category: 'transactional' });
+      expect(r.status).toBe(202);
+    }
+    const worker = t.sending!.worker;
+    const first = worker.tick();
+    await new Promise((r) => setTimeout(r, (LEASE_S + 0.5) * 1000));
+    // The batch is still transmitting: some recipients have not been reached yet.
+    expect(sink.messages.length).toBeLessThan(N);
+    // A second lane (or another worker process) claims what is due.
+    const second = await worker.tick();
+    expect(await first).toBe(N);
+    expect(second).toBe(0);
+    const got = sink.messages.map((m) => m.rcptTo[0]);
+    expect(got.sort()).toEqual([...rcpts].sort());
+    const rows = await t.db.db.selectFrom('messages').select(['status', 'attempts', 'lease_owner']).where('account_id', '=', t.accountId).execute();
+    expect(rows).toHaveLength(N);
+    expect(rows.every((r) => r.status === 'sent' && r.attempts === 1 && r.lease_owner === null)).toBe(true);
+  }, 30_000);
+});
