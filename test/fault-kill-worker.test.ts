@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { isClaimOf } from '../src/send/worker.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { seedList } from './helpers/fixtures.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
@@ -51,9 +52,9 @@ describe.each(DIALECTS)('kill -9 of sending processes during a campaign on %s (i
       const victim = procs[slot];
       await kill9(victim);
       // The dead process's leases are frozen until they expire: exactly its messages in flight.
-      const rows = await t.db.db.selectFrom('messages').select('rcpt_key').where('campaign_id', '=', c.id)
-        .where('status', '=', 'sending').where('lease_owner', '=', victim.owner!).execute();
-      inFlight.push(new Set(rows.map((r) => r.rcpt_key)));
+      const rows = await t.db.db.selectFrom('messages').select(['rcpt_key', 'lease_owner']).where('campaign_id', '=', c.id)
+        .where('status', '=', 'sending').execute();
+      inFlight.push(new Set(rows.filter((r) => isClaimOf(victim.owner!, r.lease_owner)).map((r) => r.rcpt_key)));
       procs[slot] = await startTegami(args, env);
     }
 

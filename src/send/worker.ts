@@ -10,6 +10,11 @@ import type { MessageBuilder } from './message-builder.js';
 import { runPool } from './pool.js';
 import type { BounceOutcome } from '../core/bounces.js';
 
+/** The lease token of a worker's n-th claim: `lease_owner` of the rows it claimed. */
+export const claimToken = (owner: string, n: number) => `${owner}/${n}`;
+/** Whether a `lease_owner` is one of this worker's claims. */
+export const isClaimOf = (owner: string, leaseOwner: string | null) => !!leaseOwner?.startsWith(`${owner}/`);
+
 /** Counters of one worker, for metrics and tests. */
 export interface WorkerStats {
   claimed: number;
@@ -159,7 +164,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     stats,
     /** Processes one batch; returns how many messages it claimed. */
     async tick(): Promise<number> {
-      const token = `${owner}/${++claims}`;
+      const token = claimToken(owner, ++claims);
       const claimedAt = deps.clock.now();
       const claimed = await repo.claimDue(token, claimedAt, leaseMs, batchSize);
       if (!claimed.length) return 0;
