@@ -33,9 +33,12 @@ describe.each(DIALECTS)('a batch lease on %s', (dialect) => {
     expect(rows).toHaveLength(n);
     return rows.map((r) => Number(r.id));
   }
-  const leaseOf = async (ids: number[]) =>
-    (await t.db.db.selectFrom('messages').select(['id', 'lease_owner', 'lease_until']).where('id', 'in', ids).orderBy('id').execute())
-      .map((r) => ({ owner: r.lease_owner, until: Number(r.lease_until) }));
+  /** The lease of each row, in the order of `ids`. */
+  const leaseOf = async (ids: number[]) => {
+    const rows = await t.db.db.selectFrom('messages').select(['id', 'lease_owner', 'lease_until']).where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [Number(r.id), { owner: r.lease_owner, until: Number(r.lease_until) }]));
+    return ids.map((id) => byId.get(id)!);
+  };
   const until = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const keep = (token: string, ids: number[], renew = (i: number[], u: number) => messagesRepo(t.db).renewLeases(token, i, u)) =>
     (keeper = keepLease({ ids, until: t.clock.now() + LEASE_MS, leaseMs: LEASE_MS, clock: t.clock, log, renew }));
@@ -64,6 +67,21 @@ describe.each(DIALECTS)('a batch lease on %s', (dialect) => {
     expect(await k.mayStart(ids[1])).toBe(false);
     expect(await k.mayStart(ids[0])).toBe(true);
     expect((await leaseOf([ids[1]]))[0].owner).toBe('w2/1');
+  });
+
+  it('stops renewing a row whose outcome is written, without calling it lost', async () => {
+    const ids = await claim('w1/4', 2);
+    const k = keep('w1/4', ids);
+    // The first row's outcome is recorded: the record clears its lease.
+    await t.db.db.updateTable('messages').set({ status: 'sent', lease_owner: null, lease_until: null }).where('id', '=', ids[0]).execute();
+    k.done(ids[0]);
+    t.clock.advance(300);
+    await until(250);
+    expect(k.lost.size).toBe(0);
+    const [a, b] = await leaseOf(ids);
+    expect(a).toEqual({ owner: null, until: 0 });
+    expect(b.owner).toBe('w1/4');
+    expect(b.until).toBeGreaterThanOrEqual(t.clock.now() + LEASE_MS / 2);
   });
 
   it('while renewals fail, waits for one that gets through; once the lease has run out, starts nothing', async () => {

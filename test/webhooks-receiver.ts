@@ -12,6 +12,7 @@ export interface Received { headers: IncomingHttpHeaders; body: string; json: an
 export async function startReceiver() {
   const got: Received[] = [];
   let respond: (r: Omit<Received, 'status'>) => number = () => 200;
+  let delayMs = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -23,7 +24,9 @@ export async function startReceiver() {
       const status = respond(r);
       got.push({ ...r, status });
       if (status < 0) return; // a receiver that never answers (timeouts)
-      res.writeHead(status, { 'content-type': 'text/plain', ...(status >= 300 && status < 400 ? { location: '/redirected' } : {}) }).end(status < 300 ? 'ok' : 'nope');
+      const answer = () => res.writeHead(status, { 'content-type': 'text/plain', ...(status >= 300 && status < 400 ? { location: '/redirected' } : {}) }).end(status < 300 ? 'ok' : 'nope');
+      if (delayMs) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,6 +37,8 @@ export async function startReceiver() {
     url: (path = '/hook') => `http://127.0.0.1:${port}${path}`,
     at: (path: string) => got.filter((g) => g.path === path),
     setResponder(fn: (r: Omit<Received, 'status'>) => number) { respond = fn; },
+    /** Answer each request this long after it arrived (a slow endpoint). */
+    setDelay(ms: number) { delayMs = ms; },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

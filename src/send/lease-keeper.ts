@@ -11,6 +11,8 @@ export interface LeaseKeeper {
   mayStart(id: number): Promise<boolean>;
   /** Rows whose lease this batch no longer holds. */
   readonly lost: ReadonlySet<number>;
+  /** A row whose outcome is written (its lease ended with it): no longer renewed. */
+  done(id: number): void;
   /** Ends the renewals (the batch's outcome is recorded, or the tick gave up). */
   stop(): void;
 }
@@ -29,7 +31,7 @@ export interface LeaseKeeperOptions {
 
 /**
  * A claimed batch's lease, renewed every quarter lease while the batch is in flight (issue 11:
- * one message per recipient). A batch may outlast its lease: the transport allows 60 s per SMTP
+ * one message per recipient; the webhook deliverer keeps its batches the same way). A batch may outlast its lease: the transport allows 60 s per SMTP
  * step, and a tarpitting or greylisting receiver spends them, so 200 messages at concurrency 20
  * can take longer than the 120 s lease. Without renewal the rows still waiting in the batch's
  * pool became claimable by another lane or worker and went out twice.
@@ -43,7 +45,7 @@ export interface LeaseKeeperOptions {
 export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   const every = o.leaseMs / 4;
   let validUntil = o.until;
-  let held = o.ids;
+  const held = new Set(o.ids);
   const lost = new Set<number>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -52,13 +54,17 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
   /** One renewal; false when the database could not be reached. */
   async function renewOnce(): Promise<boolean> {
     const until = o.clock.now() + o.leaseMs;
+    if (!held.size) return true;
     try {
-      const kept = new Set(await o.renew(held, until));
-      const gone = held.filter((id) => !kept.has(id));
+      const kept = new Set(await o.renew([...held], until));
+      // Rows marked done meanwhile have left `held`: their lease ended with their outcome.
+      const gone = [...held].filter((id) => !kept.has(id));
       if (gone.length) {
-        for (const id of gone) lost.add(id);
-        held = held.filter((id) => kept.has(id));
-        o.log.warn({ lost: gone.length }, 'lease of claimed messages lost to another claim; they are not transmitted here');
+        for (const id of gone) {
+          lost.add(id);
+          held.delete(id);
+        }
+        o.log.warn({ lost: gone.length }, 'lease lost to another claim; those rows are not sent here');
       }
       validUntil = until;
       return true;
@@ -88,6 +94,9 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
 
   return {
     lost,
+    done(id) {
+      held.delete(id);
+    },
     async mayStart(id) {
       while (!lost.has(id) && !safe()) {
         if (stopped || o.clock.now() >= validUntil) return false;

@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.js';
 import { raiseAlert } from '../core/alerts.js';
 import { decryptSecret } from '../domain/secrets.js';
+import { keepLease } from '../send/lease-keeper.js';
 import { runPool } from '../send/pool.js';
 import { webhooksRepo, type DeliveryRow, type EndpointRow } from '../store/webhooks-repo.js';
 import { nextRetryAt } from './backoff.js';
@@ -75,13 +76,29 @@ export function createDeliverer(deps: Deps, opts: { owner: string; lookup: Looku
     attempt,
     /** Claims due deliveries and sends them; returns how many were claimed. */
     async tick(): Promise<number> {
-      const claimed = await repo.claimDue(opts.owner, deps.clock.now(), cfg.leaseSeconds * 1000, cfg.batchSize);
+      const leaseMs = cfg.leaseSeconds * 1000;
+      const claimedAt = deps.clock.now();
+      const claimed = await repo.claimDue(opts.owner, claimedAt, leaseMs, cfg.batchSize);
       if (!claimed.length) return 0;
-      const eps = new Map((await repo.endpointsByIds([...new Set(claimed.map((d) => d.endpoint_id))])).map((e) => [e.id, e]));
-      await runPool(claimed, cfg.concurrency, (d) => attempt(d, eps.get(d.endpoint_id)).catch((err) => {
-        // The lease expires and another tick retries it: at least once, never lost.
-        log.error({ err, delivery: d.id, endpoint: d.endpoint_id }, 'webhook attempt could not be recorded');
-      }));
+      // The batch keeps its lease while slow endpoints answer (up to timeoutMs each): without it,
+      // deliveries still waiting in the pool were claimed by another worker and sent twice.
+      const keeper = keepLease({
+        ids: claimed.map((d) => Number(d.id)), until: claimedAt + leaseMs, leaseMs, clock: deps.clock, log,
+        renew: (ids, until) => repo.renewLeases(opts.owner, ids, until),
+      });
+      try {
+        const eps = new Map((await repo.endpointsByIds([...new Set(claimed.map((d) => d.endpoint_id))])).map((e) => [e.id, e]));
+        await runPool(claimed, cfg.concurrency, async (d) => {
+          if (!(await keeper.mayStart(Number(d.id)))) return;
+          await attempt(d, eps.get(d.endpoint_id)).catch((err) => {
+            // The lease expires and another tick retries it: at least once, never lost.
+            log.error({ err, delivery: d.id, endpoint: d.endpoint_id }, 'webhook attempt could not be recorded');
+          });
+          keeper.done(Number(d.id));
+        });
+      } finally {
+        keeper.stop();
+      }
       return claimed.length;
     },
   };
