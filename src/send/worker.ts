@@ -5,7 +5,7 @@ import { campaignsRepo } from '../store/campaigns-repo.js';
 import { messagesRepo, notAnAttempt, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
 import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
-import { keepLease } from './lease-keeper.js';
+import { keepLease, type LeaseKeeper } from './lease-keeper.js';
 import type { MessageBuilder } from './message-builder.js';
 import { runPool } from './pool.js';
 import type { BounceOutcome } from '../core/bounces.js';
@@ -140,22 +140,23 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   }
 
   /**
-   * The batch was transmitted: its outcome must be recorded, or the whole batch is sent again
-   * once the lease expires. A database blip (restart, failover, cut connection) is retried
-   * with back-off for up to half the lease before giving up (issue 11).
+   * The batch was transmitted: its outcome must be recorded, or the batch is sent again once
+   * another claim takes it over. A database outage (restart, failover, cut connection) is
+   * retried with back-off (at most 5 s between tries) for as long as it lasts, while the lease
+   * keeper keeps trying to renew the lease: when the database answers again, the renewal and the
+   * record land first unless another worker claimed the batch before, which needs an outage
+   * longer than the lease (issue 11). It gives up only when every row was taken over (nothing
+   * left to record), or when the process stops (the stop's own deadline).
    */
-  async function recordWithRetry(token: string, now: number, records: AttemptRecord[]): Promise<void> {
-    const deadline = Date.now() + leaseMs / 2;
-    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+  async function recordWithRetry(token: string, now: number, records: AttemptRecord[], allLost: () => boolean): Promise<void> {
+    for (let tries = 1, delay = 250; ; tries++, delay = Math.min(delay * 2, 5000)) {
       try {
         return await repo.recordAttempts(token, now, records);
       } catch (err) {
-        // Keep trying up to the deadline itself (a last, shorter wait rather than giving up early):
-        // a database restart of a few seconds must not cost a re-send of every batch in flight.
-        const wait = Math.min(delay, deadline - Date.now());
-        if (wait <= 0) throw err;
-        deps.log.warn({ err, owner: token, records: records.length, retryInMs: wait }, 'recording a sent batch failed; retrying');
-        await new Promise((r) => setTimeout(r, wait));
+        if (allLost()) throw err;
+        // Every failure at first, then one line per ten, so a long outage does not flood the log.
+        if (tries <= 3 || tries % 10 === 0) deps.log.warn({ err, owner: token, records: records.length, tries, retryInMs: delay }, 'recording a sent batch failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }
@@ -175,7 +176,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
         renew: (ids, until) => repo.renewLeases(token, ids, until),
       });
       try {
-        await processBatch(token, claimed, (id) => keeper.mayStart(id));
+        await processBatch(token, claimed, keeper);
         unrecorded.delete(token);
       } finally {
         keeper.stop();
@@ -188,9 +189,9 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
 
   /**
    * One claimed batch: state and suppression re-checks, the guard, transmission of the rows whose
-   * lease still holds (`mayStart`), and one recorded transaction for every outcome.
+   * lease still holds (`keeper.mayStart`), and one recorded transaction for every outcome.
    */
-  async function processBatch(token: string, claimed: MessageRow[], mayStart: (id: number) => Promise<boolean>): Promise<void> {
+  async function processBatch(token: string, claimed: MessageRow[], keeper: LeaseKeeper): Promise<void> {
     const records: AttemptRecord[] = [];
     // The campaign's state is checked at transmit time too: a message claimed before its
     // campaign was paused or cancelled and deferred after it, or left queued by a pause or
@@ -216,13 +217,13 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     }
     await builder.prefetch(toSend);
     // A row whose lease was lost or ran out is not transmitted: it stays leased and is claimed again.
-    const results = await runPool(toSend, concurrency, async (row) => ((await mayStart(Number(row.id))) ? transmit(row) : null));
+    const results = await runPool(toSend, concurrency, async (row) => ((await keeper.mayStart(Number(row.id))) ? transmit(row) : null));
     const now = deps.clock.now();
     const sent = toSend.filter((_, i) => results[i] !== null);
     const delivered = results.filter((r): r is DeliveryResult => r !== null);
     sent.forEach((row, i) => records.push(outcome(row, delivered[i], now)));
     try {
-      await recordWithRetry(token, now, records);
+      await recordWithRetry(token, now, records, () => keeper.lost.size === claimed.length);
     } catch (err) {
       // Not recorded: the batch is claimed again once its lease ends. Its reservations in the
       // guard end here, and nothing is counted for it yet.
