@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { systemClock } from '../src/domain/clock.js';
+import { isClaimOf } from '../src/send/worker.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
@@ -59,4 +61,31 @@ describe.each(DIALECTS)('a batch that outlasts its lease on %s', (dialect) => {
     expect(rows).toHaveLength(N);
     expect(rows.every((r) => r.status === 'sent' && r.attempts === 1 && r.lease_owner === null)).toBe(true);
   }, 30_000);
+
+  it('gives back at a graceful stop the rows of a claim whose tick failed before transmitting', async () => {
+    const r = await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: ['failed-tick@example.net'], subject: 'x', text: 'y', category: 'transactional' });
+    const id = r.json.messages[0].id;
+    const row = () => t.db.db.selectFrom('messages').select(['status', 'lease_owner']).where('id', '=', id).executeTakeFirstOrThrow();
+    // The suppression re-check cannot read its table: the tick fails after its claim.
+    await sql`alter table suppressions rename to suppressions_away`.execute(t.db.db);
+    try {
+      await expect(t.sending!.worker.tick()).rejects.toThrow();
+    } finally {
+      await sql`alter table suppressions_away rename to suppressions`.execute(t.db.db);
+    }
+    const leased = await row();
+    expect(leased.status).toBe('sending');
+    expect(isClaimOf(t.sending!.owner, leased.lease_owner)).toBe(true);
+    // A release that fails (the database away) keeps the claim for the next try (sending-role retries it).
+    await sql`alter table messages rename to messages_away`.execute(t.db.db);
+    try {
+      await expect(t.sending!.worker.release()).rejects.toThrow();
+    } finally {
+      await sql`alter table messages_away rename to messages`.execute(t.db.db);
+    }
+    expect(await t.sending!.worker.release()).toBe(1);
+    expect(await row()).toEqual({ status: 'queued', lease_owner: null });
+    expect(await t.sending!.worker.tick()).toBe(1);
+    expect(sink.messages.filter((m) => m.rcptTo[0] === 'failed-tick@example.net')).toHaveLength(1);
+  });
 });

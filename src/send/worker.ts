@@ -184,7 +184,11 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       return claimed.length;
     },
     /** Gives back leases of claims this worker did not record (graceful stop). */
-    release: () => repo.releaseLeases([...unrecorded], deps.clock.now()).finally(() => unrecorded.clear()),
+    async release(): Promise<number> {
+      const n = await repo.releaseLeases([...unrecorded], deps.clock.now());
+      unrecorded.clear();
+      return n;
+    },
   };
 
   /**
