@@ -26,10 +26,22 @@ export function createMetrics() {
     },
   });
   const setLoopSource = (fn: typeof loopSource) => { loopSource = fn; };
+  let skewSource: () => number | null = () => null;
+  new Gauge({
+    name: 'tegami_clock_skew_seconds', help: "How far this worker's clock is ahead of the PostgreSQL server's (negative: behind); checked every 10 minutes",
+    // Labelled so that no sample is exported where there is nothing to compare (SQLite).
+    labelNames: ['reference'], registers: [registry],
+    collect() {
+      this.reset();
+      const ms = skewSource();
+      if (ms !== null) this.set({ reference: 'database' }, ms / 1000);
+    },
+  });
+  const setClockSkewSource = (fn: typeof skewSource) => { skewSource = fn; };
   const unsubscribes = new Counter({
     name: 'tegami_unsubscribes_total', help: 'One-click and page unsubscribes', labelNames: ['via'], registers: [registry],
   });
-  return { registry, httpRequests, messages, batches, setLoopSource, unsubscribes };
+  return { registry, httpRequests, messages, batches, setLoopSource, setClockSkewSource, unsubscribes };
 }
 
 /** The metrics of one app. */

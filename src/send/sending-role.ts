@@ -5,6 +5,7 @@ import { newId } from '../domain/ids.js';
 import type { Transport } from '../transport/types.js';
 import { createMessageBuilder } from './message-builder.js';
 import { createPlanner } from './planner.js';
+import { startClockCheck } from './clock-check.js';
 import { startLoop, type Runner } from './runner.js';
 import { createWorker, type Worker } from './worker.js';
 import type { Metrics } from '../http/metrics.js';
@@ -36,7 +37,10 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
   const runners: Runner[] = [];
   m?.setLoopSource(() => runners.map((r) => ({ loop: r.name, failures: r.failures })));
   const log = deps.log.child({ component: 'send', owner });
+  let clockCheck: ReturnType<typeof startClockCheck> | null = null;
   if (opts.start !== false) {
+    clockCheck = startClockCheck({ store: deps.store, clock: deps.clock, leaseMs: deps.config.worker.leaseSeconds * 1000, log });
+    m?.setClockSkewSource(clockCheck.last);
     const pollMs = deps.config.worker.pollMs;
     runners.push(startLoop('planner', async () => {
       const did = await planner.tick();
@@ -61,6 +65,7 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
     },
     async stop() {
       stopping = true;
+      clockCheck?.stop();
       // Finish the batch in flight, then give back any lease still held (SIGTERM).
       for (const r of runners) await r.stop();
       try {
