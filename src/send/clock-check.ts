@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Db } from '../store/db.js';
 
@@ -15,6 +14,12 @@ export async function clockSkewMs(store: Db, clock: Clock): Promise<number | nul
   return Math.round((t0 + t1) / 2 - Number(rows[0].ms));
 }
 
+/** Where the check reports (a pino logger). */
+export interface SkewLog {
+  warn(o: { skew_ms: number }, msg: string): void;
+  error(o: { skew_ms: number; lease_ms: number }, msg: string): void;
+}
+
 /** Above this, a worker's clock is reported as off (NTP keeps machines within milliseconds). */
 export const SKEW_WARN_MS = 2000;
 
@@ -27,7 +32,7 @@ export const SKEW_WARN_MS = 2000;
  * clock (the one clock every worker shares): a warning above {@link SKEW_WARN_MS}, an error
  * above a quarter of the lease, and the last figure for the `tegami_clock_skew_seconds` gauge.
  */
-export function startClockCheck(o: { store: Db; clock: Clock; leaseMs: number; log: Pick<Logger, 'warn' | 'error'>; everyMs?: number }) {
+export function startClockCheck(o: { store: Db; clock: Clock; leaseMs: number; log: SkewLog; everyMs?: number }) {
   let last: number | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
