@@ -97,6 +97,19 @@ export function procStat(path: string): { comm: string; cpuSeconds: number } | n
   } catch { return null; }
 }
 
+/**
+ * The whole machine's CPU seconds so far from /proc/stat (Linux; null elsewhere): `busy` (user,
+ * nice, system, irq, softirq, steal) and `all` (busy + idle + iowait), summed over every core.
+ */
+export function machineCpu(): { busy: number; all: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    const busy = user + nice + system + irq + softirq + (steal || 0);
+    return { busy: busy / 100, all: (busy + idle + iowait) / 100 };
+  } catch { return null; }
+}
+
 /** A `Key:   N kB` field of a /proc status or smaps_rollup text, in whole MB (0 when absent). */
 export function procMb(text: string, key: string): number {
   return Math.round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) / 1024);

@@ -18,7 +18,7 @@ import pino from 'pino';
 import { createApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { openDb } from '../src/store/db.js';
-import { arg, printTable, procStat, seedSubscribers, writeResult, dropPgSchema } from './lib.js';
+import { arg, machineCpu, printTable, procStat, seedSubscribers, writeResult, dropPgSchema } from './lib.js';
 
 const N = arg('rows', 20_000);
 const THREADS = arg('threads', 0);
@@ -174,6 +174,7 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   const ws = await startWorkers(workers, env);
   const sinkCpu0 = cpuSeconds(sink.pid);
   const pgCpu0 = postgresCpuSeconds();
+  const machine0 = machineCpu();
   // From here on: start-up (tsx compiling the sources) is not part of the run.
   const cpu0 = ws.map((w) => cpuSeconds(w.pid!));
   const mainCpu0 = ws.map((w) => mainThreadCpuSeconds(w.pid!));
@@ -189,6 +190,11 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   }
   const secs = (performance.now() - t0) / 1000;
   const sinkCpuShare = (cpuSeconds(sink.pid) - sinkCpu0) / secs;
+  // The whole machine over the run (workers, PostgreSQL, the sink, this script, the kernel):
+  // cores busy, and the share of all cores' time that was idle.
+  const machine1 = machineCpu();
+  const machineBusyCores = machine0 && machine1 ? (machine1.busy - machine0.busy) / secs : NaN;
+  const machineIdleShare = machine0 && machine1 ? 1 - (machine1.busy - machine0.busy) / (machine1.all - machine0.all) : NaN;
   // PostgreSQL's CPU per message, all of its processes (the run's other clients are idle).
   const pgCpuMsPerMsg = ((postgresCpuSeconds() - pgCpu0) * 1000) / N;
   // Let the workers record the last batch and close the campaign, then stop them gracefully.
@@ -207,7 +213,7 @@ async function runOnce(workers: number, sink: Awaited<ReturnType<typeof scaleSin
   return { workers, secs, msgsPerSec: N / secs, steadyMsgsPerSec: steadyRate(timeline, N), firstAt: timeline.find(([, d]) => d > 0)?.[0] ?? NaN, received: s.received, distinct: s.distinct, duplicates: s.duplicates, missing: N - s.distinct, status: prog.status, sentRows: prog.sent, exitCodes: codes,
     // CPU seconds each worker used (from /proc) and the share of the run it was on a core:
     // well below 1 with idle time left means the worker waited (database, sink, other load).
-    workerCpuSeconds: cpu, workerCpuShare: cpu.map((c) => c / secs), workerMainThreadShare: mainCpu.map((c) => c / secs), sinkCpuShare, pgCpuMsPerMsg,
+    workerCpuSeconds: cpu, workerCpuShare: cpu.map((c) => c / secs), workerMainThreadShare: mainCpu.map((c) => c / secs), sinkCpuShare, pgCpuMsPerMsg, machineBusyCores, machineIdleShare,
     // The workers' CPU per message (all threads).
     cpuMsPerMsg: ((cpu.reduce((a, b) => a + b, 0)) * 1000) / N,  perWorkerSent, loadavg: loadavg() };
 }
@@ -240,7 +246,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     'steady msgs/s (20-90 %)': Math.round(x.steadyMsgsPerSec), 'first at s': x.firstAt.toFixed(1),
     received: x.received, duplicates: x.duplicates, missing: x.missing, campaign: x.status, 'exit codes': x.exitCodes.join(','),
     'worker CPU share (main thread)': x.workerCpuShare.map((c, i) => `${c.toFixed(2)} (${x.workerMainThreadShare[i].toFixed(2)})`).join(' '), 'sink CPU share': x.sinkCpuShare.toFixed(2),
-    'worker / PostgreSQL CPU ms per msg': `${x.cpuMsPerMsg.toFixed(2)} / ${x.pgCpuMsPerMsg.toFixed(2)}`, 'sent per worker': Object.values(x.perWorkerSent).join(' '),
+    'worker / PostgreSQL CPU ms per msg': `${x.cpuMsPerMsg.toFixed(2)} / ${x.pgCpuMsPerMsg.toFixed(2)}`,
+    'machine cores busy (idle %)': `${x.machineBusyCores.toFixed(2)} (${(x.machineIdleShare * 100).toFixed(0)} %)`, 'sent per worker': Object.values(x.perWorkerSent).join(' '),
     'load avg (1 min)': x.loadavg[0].toFixed(1),
   })));
   console.log(`2 workers / 1 worker = ${r.ratio.toFixed(2)} (target >= 1.6); duplicates ${r.duplicates}, missing ${r.missing} (target 0); load average ${r.loadavg.map((l) => l.toFixed(1)).join(' ')}`);
