@@ -1,11 +1,11 @@
-import { hostname } from 'node:os';
 import type { Deps } from '../app/deps.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
-import { newId } from '../domain/ids.js';
 import type { Transport } from '../transport/types.js';
 import { createMessageBuilder } from './message-builder.js';
 import { createPlanner } from './planner.js';
 import { startClockCheck } from './clock-check.js';
+import { ownerName } from './process-identity.js';
+import { takeOverDeadLocalLeases } from './takeover.js';
 import { startLoop, type Runner } from './runner.js';
 import { createWorker, type Worker } from './worker.js';
 import type { Metrics } from '../http/metrics.js';
@@ -23,7 +23,7 @@ export interface SendingRole {
 
 /** Builds the planner and worker; `start` also runs their loops in the background. */
 export function createSendingRole(deps: Deps, collab: SendCollaborators, transport: Transport, opts: { start?: boolean; metrics?: Metrics; mainHelps?: boolean } = {}): SendingRole {
-  const owner = `${hostname()}:${process.pid}:${newId()}`;
+  const owner = ownerName();
   const builder = createMessageBuilder(deps, collab, { mainHelps: opts.mainHelps });
   const m = opts.metrics;
   const worker = createWorker(deps, collab, builder, transport, owner, m ? (records) => {
@@ -41,6 +41,8 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
   if (opts.start !== false) {
     clockCheck = startClockCheck({ store: deps.store, clock: deps.clock, leaseMs: deps.config.worker.leaseSeconds * 1000, log });
     m?.setClockSkewSource(clockCheck.last);
+    // A predecessor on this machine that died (kill -9, OOM, crash) leaves leases no one renews: end them now.
+    void takeOverDeadLocalLeases(deps.store, deps.clock, log).catch((err) => log.warn({ err }, 'could not look for leases of processes that are gone'));
     const pollMs = deps.config.worker.pollMs;
     runners.push(startLoop('planner', async () => {
       const did = await planner.tick();

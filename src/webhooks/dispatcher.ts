@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import type { Deps } from '../app/deps.js';
-import { newId } from '../domain/ids.js';
+import { ownerName } from '../send/process-identity.js';
 import { createDeliverer } from './deliver.js';
 import { createFanout } from './fanout.js';
 import { webhooksRepo } from '../store/webhooks-repo.js';
@@ -8,7 +7,7 @@ import { systemLookup, type LookupAll } from './url-guard.js';
 
 /** The webhook dispatcher of one process: outbox fan-out, then leased delivery. */
 export function createDispatcher(deps: Deps, opts: { lookup?: LookupAll; owner?: string } = {}) {
-  const owner = opts.owner ?? `${hostname()}:${process.pid}:${newId()}`;
+  const owner = opts.owner ?? ownerName();
   const fanout = createFanout(deps);
   const deliverer = createDeliverer(deps, { owner, lookup: opts.lookup ?? systemLookup });
   const repo = webhooksRepo(deps.store);
