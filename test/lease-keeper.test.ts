@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keepLease, type LeaseKeeper } from '../src/send/lease-keeper.js';
+import { renewLeases } from '../src/store/leases.js';
 import { messagesRepo } from '../src/store/messages-repo.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
@@ -40,7 +41,7 @@ describe.each(DIALECTS)('a batch lease on %s', (dialect) => {
     return ids.map((id) => byId.get(id)!);
   };
   const until = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const keep = (token: string, ids: number[], renew = (i: number[], u: number) => messagesRepo(t.db).renewLeases(token, i, u)) =>
+  const keep = (token: string, ids: number[], renew = (i: number[], u: number) => renewLeases(t.db, 'messages', token, i, u)) =>
     (keeper = keepLease({ ids, until: t.clock.now() + LEASE_MS, leaseMs: LEASE_MS, clock: t.clock, log, renew }));
 
   it('is renewed under its token while the batch is in flight, and not after stop', async () => {
@@ -89,7 +90,7 @@ describe.each(DIALECTS)('a batch lease on %s', (dialect) => {
     let failing = true;
     const k = keep('w1/3', ids, async (i, u) => {
       if (failing) throw new Error('connection terminated unexpectedly');
-      return messagesRepo(t.db).renewLeases('w1/3', i, u);
+      return renewLeases(t.db, 'messages', 'w1/3', i, u);
     });
     t.clock.advance(250); // less than half the lease left: no transmission starts without a renewal
     const waiting = k.mayStart(ids[0]);

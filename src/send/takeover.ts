@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Db } from '../store/db.js';
-import { expireLeases, LEASED, leaseOwners, type LeasedTable } from '../store/lease-takeover.js';
+import { expireLeases, LEASED, leaseOwners, type LeasedTable } from '../store/leases.js';
 import { isDeadLocalOwner } from './process-identity.js';
 
 /**

@@ -2,6 +2,7 @@ import type { Deps } from '../app/deps.js';
 import { isTegamiError } from '../domain/errors.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
 import { campaignsRepo } from '../store/campaigns-repo.js';
+import { renewLeases } from '../store/leases.js';
 import { messagesRepo, notAnAttempt, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
 import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
@@ -173,7 +174,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       unrecorded.add(token);
       const keeper = keepLease({
         ids: claimed.map((r) => Number(r.id)), until: claimedAt + leaseMs, leaseMs, clock: deps.clock, log: deps.log,
-        renew: (ids, until) => repo.renewLeases(token, ids, until),
+        renew: (ids, until) => renewLeases(deps.store, 'messages', token, ids, until),
       });
       try {
         await processBatch(token, claimed, keeper);

@@ -126,21 +126,6 @@ export function messagesRepo(store: Db) {
       });
     },
 
-    /**
-     * Moves the lease of a claim's rows that it still holds to `until` (lease-keeper.ts); returns
-     * their ids. A row another claim took over after a lapse keeps that claim's token and is left out.
-     */
-    async renewLeases(owner: string, ids: number[], until: number): Promise<number[]> {
-      const out: number[] = [];
-      for (let i = 0; i < ids.length; i += 500) {
-        const rows = await db.updateTable('messages').set({ lease_until: until })
-          .where('id', 'in', ids.slice(i, i + 500)).where('lease_owner', '=', owner).where('status', '=', 'sending')
-          .returning('id').execute();
-        for (const r of rows) out.push(Number(r.id));
-      }
-      return out;
-    },
-
     /** Gives claimed rows back (SIGTERM): they become due again at once. `owners`: the claims' lease tokens. */
     async releaseLeases(owners: string[], now: number): Promise<number> {
       if (!owners.length) return 0;

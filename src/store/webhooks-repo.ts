@@ -95,17 +95,6 @@ export function webhooksRepo({ db, dialect }: Db) {
       }
       return out;
     },
-    /** Moves the lease of those of `ids` this owner still holds to `until` (send/lease-keeper.ts); returns their ids. */
-    async renewLeases(owner: string, ids: number[], until: number): Promise<number[]> {
-      const out: number[] = [];
-      for (let i = 0; i < ids.length; i += 500) {
-        const rows = await db.updateTable('webhook_deliveries').set({ lease_until: until })
-          .where('id', 'in', ids.slice(i, i + 500)).where('lease_owner', '=', owner).where('status', '=', 'delivering')
-          .returning('id').execute();
-        for (const r of rows) out.push(Number(r.id));
-      }
-      return out;
-    },
     /** Writes an attempt's log row (if any) and the delivery's new state, only while this owner holds the lease. */
     async recordAttempt(owner: string, attempt: Insertable<WebhookTables['webhook_attempts']> | null, set: Updateable<WebhookTables['webhook_deliveries']>, deliveryId: number): Promise<boolean> {
       return db.transaction().execute(async (tx) => {

@@ -3,6 +3,7 @@ import { raiseAlert } from '../core/alerts.js';
 import { decryptSecret } from '../domain/secrets.js';
 import { keepLease } from '../send/lease-keeper.js';
 import { runPool } from '../send/pool.js';
+import { renewLeases } from '../store/leases.js';
 import { webhooksRepo, type DeliveryRow, type EndpointRow } from '../store/webhooks-repo.js';
 import { nextRetryAt } from './backoff.js';
 import { postWebhook, type PostResult } from './http-post.js';
@@ -84,7 +85,7 @@ export function createDeliverer(deps: Deps, opts: { owner: string; lookup: Looku
       // deliveries still waiting in the pool were claimed by another worker and sent twice.
       const keeper = keepLease({
         ids: claimed.map((d) => Number(d.id)), until: claimedAt + leaseMs, leaseMs, clock: deps.clock, log,
-        renew: (ids, until) => repo.renewLeases(opts.owner, ids, until),
+        renew: (ids, until) => renewLeases(deps.store, 'webhook_deliveries', opts.owner, ids, until),
       });
       try {
         const eps = new Map((await repo.endpointsByIds([...new Set(claimed.map((d) => d.endpoint_id))])).map((e) => [e.id, e]));

@@ -24,3 +24,16 @@ export async function expireLeases(store: Db, table: LeasedTable, owners: string
   }
   return n;
 }
+
+/**
+ * Moves the lease of those of `ids` that `owner` still holds in `table` to `until`; returns their
+ * ids (send/lease-keeper.ts). A row another owner took over after a lapse is left out.
+ */
+export async function renewLeases(store: Db, table: 'messages' | 'webhook_deliveries', owner: string, ids: number[], until: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const { rows } = await sql<{ id: number }>`update ${sql.table(table)} set lease_until = ${until} where id in (${sql.join(ids.slice(i, i + 500))}) and lease_owner = ${owner} and status = ${LEASED[table]} returning id`.execute(store.db);
+    for (const r of rows) out.push(Number(r.id));
+  }
+  return out;
+}
