@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type TegamiApp } from '../src/app/create-app.js';
-import { defaultConfig } from '../src/config/defaults.js';
-import { openDb, type Db } from '../src/store/db.js';
 import { seedList } from './helpers/fixtures.js';
-import { privatePgUnavailable, startPrivatePg, type PrivatePg } from './helpers/private-pg.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import { privatePgUnavailable } from './helpers/private-pg.js';
+import { startPrivatePgApp, type PrivatePgApp } from './helpers/private-pg-app.js';
 import { childEnv, sinkTransportEnv, startTegami, terminate, waitFor, type TegamiProcess } from './helpers/tegami-process.js';
 
 const N = 1500;
@@ -26,30 +21,17 @@ if (unavailable) console.warn(`[tegami tests] PostgreSQL long-outage test SKIPPE
  * One worker process with one lane (worker.lanes = 1), so no other claim can race the record.
  */
 describe.skipIf(!!unavailable)('a PostgreSQL outage longer than the lease (issue 11)', () => {
-  let pgs: PrivatePg;
-  let store: Db;
-  let app: TegamiApp;
-  let sink: SmtpSink;
+  let parts: PrivatePgApp;
   let worker: TegamiProcess | null = null;
-  const masterKey = randomBytes(32);
-  beforeAll(async () => {
-    pgs = await startPrivatePg();
-    // A receiver that takes 40 ms a message: a batch spends nearly all its time transmitting.
-    sink = await startSmtpSink({ hideSTARTTLS: true, dataReplyDelayMs: 40 });
-    store = openDb({ url: pgs.url, poolSize: 2 });
-    const config = defaultConfig();
-    config.http.publicUrl = 'https://mail.tegami.test';
-    app = await createApp(config, [], { store, log: pino({ level: 'silent' }), masterKey, listen: false, startLoops: false });
-  }, 120_000);
+  // A receiver that takes 40 ms a message: a batch spends nearly all its time transmitting.
+  beforeAll(async () => { parts = await startPrivatePgApp({ dataReplyDelayMs: 40 }, 2); }, 120_000);
   afterAll(async () => {
     worker?.child.kill('SIGKILL');
-    await app?.stop();
-    await store?.close();
-    await sink?.close();
-    pgs?.destroy();
+    await parts?.close();
   });
 
   it(`${N} recipients, the server away for ${OUTAGE_MS / 1000} s with a ${LEASE_S} s lease: finished, none lost, none twice`, async () => {
+    const { pgs, store, app, sink, masterKey } = parts;
     const acc = await app.core.accounts.createAccount('outage');
     await app.core.domains.addDomain(acc.id, 'example.com');
     const list = await seedList(store.db, acc.id, 'outage', Array.from({ length: N }, (_, i) => `lo${i}@example.org`));

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type TegamiApp } from '../src/app/create-app.js';
 import { defaultConfig } from '../src/config/defaults.js';
-import { openDb, type Db } from '../src/store/db.js';
 import { seedList } from './helpers/fixtures.js';
-import { privatePgUnavailable, startPrivatePg, type PrivatePg } from './helpers/private-pg.js';
-import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import { privatePgUnavailable } from './helpers/private-pg.js';
+import { startPrivatePgApp, type PrivatePgApp } from './helpers/private-pg-app.js';
 import { childEnv, sinkTransportEnv, startTegami, terminate, waitFor, type TegamiProcess } from './helpers/tegami-process.js';
 
 const N = Number(process.env.FAULT_N ?? 10_000);
@@ -25,29 +21,16 @@ if (unavailable) console.warn(`[tegami tests] PostgreSQL restart test SKIPPED: $
  * for the database), and brings the server back.
  */
 describe.skipIf(!!unavailable)('a PostgreSQL restart in the middle of a campaign (issue 11)', () => {
-  let pgs: PrivatePg;
-  let store: Db;
-  let app: TegamiApp;
-  let sink: SmtpSink;
+  let parts: PrivatePgApp;
   const procs: TegamiProcess[] = [];
-  const masterKey = randomBytes(32);
-  beforeAll(async () => {
-    pgs = await startPrivatePg();
-    sink = await startSmtpSink({ hideSTARTTLS: true });
-    store = openDb({ url: pgs.url, poolSize: 4 });
-    const config = defaultConfig();
-    config.http.publicUrl = 'https://mail.tegami.test';
-    app = await createApp(config, [], { store, log: pino({ level: 'silent' }), masterKey, listen: false, startLoops: false });
-  }, 120_000);
+  beforeAll(async () => { parts = await startPrivatePgApp(); }, 120_000);
   afterAll(async () => {
     for (const p of procs) p.child.kill('SIGKILL');
-    await app?.stop();
-    await store?.close();
-    await sink?.close();
-    pgs?.destroy();
+    await parts?.close();
   });
 
   it(`${N} recipients, 2 workers, server stopped for ~4 s and started again: finished, none lost`, async () => {
+    const { pgs, store, app, sink, masterKey } = parts;
     const acc = await app.core.accounts.createAccount('restart');
     await app.core.domains.addDomain(acc.id, 'example.com');
     const list = await seedList(store.db, acc.id, 'restart', Array.from({ length: N }, (_, i) => `pg${i}@example.org`));
