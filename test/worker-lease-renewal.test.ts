@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { systemClock } from '../src/domain/clock.js';
+import { createSendingRole } from '../src/send/sending-role.js';
 import { isClaimOf } from '../src/send/worker.js';
+import { captureTransport } from '../src/transport/capture.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
@@ -87,5 +89,32 @@ describe.each(DIALECTS)('a batch that outlasts its lease on %s', (dialect) => {
     expect(await row()).toEqual({ status: 'queued', lease_owner: null });
     expect(await t.sending!.worker.tick()).toBe(1);
     expect(sink.messages.filter((m) => m.rcptTo[0] === 'failed-tick@example.net')).toHaveLength(1);
+  });
+  it('a graceful stop finishes the transmissions on the wire and gives the rest of the batch back at once', async () => {
+    // Last in this file: the worker stays stopping.
+    const rcpts = Array.from({ length: N }, (_, i) => `stop${i}@example.net`);
+    for (const to of rcpts) await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: [to], subject: 'x', text: 'y', category: 'transactional' });
+    const worker = t.sending!.worker;
+    const before = sink.messages.length;
+    const t0 = Date.now();
+    const tick = worker.tick();
+    while (sink.messages.length < before + 1) await new Promise((r) => setTimeout(r, 10));
+    worker.beginStop();
+    expect(await tick).toBe(N);
+    // One transmission was on the wire at the stop (concurrency 1): ~2 replies, not 10.
+    expect(Date.now() - t0).toBeLessThan(4 * REPLY_DELAY_MS);
+    const sent = sink.messages.slice(before).map((m) => m.rcptTo[0]);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.length).toBeLessThanOrEqual(3);
+    const rows = await t.db.db.selectFrom('messages').select(['rcpt', 'status', 'attempts', 'lease_owner']).where('rcpt', 'in', rcpts).execute();
+    for (const r of rows) {
+      if (sent.includes(r.rcpt)) expect(r).toMatchObject({ status: 'sent', attempts: 1, lease_owner: null });
+      else expect(r).toMatchObject({ status: 'queued', attempts: 0, lease_owner: null });
+    }
+    // Another worker (this process's capture transport) sends the rest: nobody twice, nobody lost.
+    const role = createSendingRole(t.deps, t.core.collab, captureTransport(t.db, systemClock), { start: false });
+    await role.drain();
+    const captured = (await t.db.db.selectFrom('captured').select('rcpt_to').execute()).map((c) => c.rcpt_to).filter((r) => rcpts.includes(r));
+    expect([...sent, ...captured].sort()).toEqual([...rcpts].sort());
   });
 });

@@ -9,7 +9,7 @@ export function createMetrics() {
     labelNames: ['method', 'route', 'status'], registers: [registry],
   });
   const messages = new Counter({
-    name: 'tegami_messages_total', help: 'Send attempts recorded by this process, by outcome (sent, deferred, bounced, failed, skipped, held, paused)',
+    name: 'tegami_messages_total', help: 'Send attempts recorded by this process, by outcome (sent, deferred, bounced, failed, skipped, held, paused, released)',
     labelNames: ['status'], registers: [registry],
   });
   const batches = new Counter({

@@ -67,9 +67,10 @@ export function createSendingRole(deps: Deps, collab: SendCollaborators, transpo
     },
     async stop() {
       stopping = true;
+      worker.beginStop();
       clockCheck?.stop();
-      // Finish the batch in flight, then give back any lease still held (SIGTERM).
-      for (const r of runners) await r.stop();
+      // Finish the transmissions in flight (the batches give their other rows back), then give back any lease still held (SIGTERM).
+      await Promise.all(runners.map((r) => r.stop()));
       try {
         const released = await releaseWithRetry(() => worker.release(), log);
         if (released) log.info({ released }, 'released leases');

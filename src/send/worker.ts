@@ -44,6 +44,8 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
   let claims = 0;
   /** Lease tokens of claims whose outcome is not recorded (a tick that failed): given back at stop. */
   const unrecorded = new Set<string>();
+  /** Set by {@link beginStop}: batches in flight start no more transmissions. */
+  let stopping = false;
 
   /** Suppression re-check for the batch: one query per (account, category, list) group. */
   async function recheck(rows: MessageRow[]): Promise<Map<number, { reason: string; sinceMs: number }>> {
@@ -166,6 +168,7 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     stats,
     /** Processes one batch; returns how many messages it claimed. */
     async tick(): Promise<number> {
+      if (stopping) return 0; // nothing new is claimed once a stop began
       const token = claimToken(owner, ++claims);
       const claimedAt = deps.clock.now();
       const claimed = await repo.claimDue(token, claimedAt, leaseMs, batchSize);
@@ -183,6 +186,14 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
         keeper.stop();
       }
       return claimed.length;
+    },
+    /**
+     * A graceful stop begins (SIGTERM): the batches in flight finish the transmissions already on
+     * the wire, start no others and give their other rows back with their outcome, so a stop takes
+     * as long as the slowest transmission in flight, not the rest of a batch.
+     */
+    beginStop(): void {
+      stopping = true;
     },
     /** Gives back leases of claims this worker did not record (graceful stop). */
     async release(): Promise<number> {
@@ -221,12 +232,16 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       else records.push(skippedAtSend(r, skip.reason, { since_block_ms: skip.sinceMs }));
     }
     await builder.prefetch(toSend);
-    // A row whose lease was lost or ran out is not transmitted: it stays leased and is claimed again.
-    const results = await runPool(toSend, concurrency, async (row) => ((await keeper.mayStart(Number(row.id))) ? transmit(row) : null));
+    // A row is not transmitted once the worker is stopping, or when its lease was lost or ran out.
+    const results = await runPool(toSend, concurrency, async (row) => (!stopping && (await keeper.mayStart(Number(row.id))) ? transmit(row) : null));
     const now = deps.clock.now();
     const sent = toSend.filter((_, i) => results[i] !== null);
     const delivered = results.filter((r): r is DeliveryResult => r !== null);
     sent.forEach((row, i) => records.push(outcome(row, delivered[i], now)));
+    // Rows not transmitted and still this claim's go back to the queue now (another claim's are its own).
+    for (const [i, row] of toSend.entries()) {
+      if (results[i] === null && !keeper.lost.has(Number(row.id))) records.push({ id: row.id, status: 'released', reason: null, lastReply: null, event: null });
+    }
     try {
       await recordWithRetry(token, now, records, () => keeper.lost.size === claimed.length);
     } catch (err) {

@@ -18,8 +18,10 @@ export interface AttemptRecord {
   /**
    * `held`: the guard kept it back; it goes back to `queued` until nextAttemptAt, attempts unchanged.
    * `paused`: its campaign is paused; it waits in `paused` for the resume, attempts unchanged.
+   * `released`: claimed but not transmitted (the worker is stopping, or its lease ran out); back
+   * to `queued`, due now, attempts unchanged.
    */
-  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped' | 'held' | 'paused';
+  status: 'sent' | 'deferred' | 'bounced' | 'failed' | 'skipped' | 'held' | 'paused' | 'released';
   reason: string | null;
   lastReply: string | null;
   nextAttemptAt?: number;
@@ -28,7 +30,7 @@ export interface AttemptRecord {
 }
 
 /** A guard's hold and a campaign's pause are not attempts: the attempt count and the last reply stay. */
-export const notAnAttempt = (status: AttemptRecord['status']): status is 'held' | 'paused' => status === 'held' || status === 'paused';
+export const notAnAttempt = (status: AttemptRecord['status']): status is 'held' | 'paused' | 'released' => status === 'held' || status === 'paused' || status === 'released';
 
 const ACTIVE = ['queued', 'deferred', 'sending', 'paused'] as const;
 
@@ -113,7 +115,7 @@ export function messagesRepo(store: Db) {
           if (r.status === 'sent') continue;
           await tx.updateTable('messages')
             .set((eb) => ({
-              status: r.status === 'held' ? 'queued' : r.status, reason: r.reason,
+              status: r.status === 'held' || r.status === 'released' ? 'queued' : r.status, reason: r.reason,
               last_reply: notAnAttempt(r.status) ? eb.ref('last_reply') : r.lastReply, updated_at: now, lease_owner: null, lease_until: null,
               next_attempt_at: r.nextAttemptAt ?? now,
               attempts: r.status === 'skipped' || notAnAttempt(r.status) ? eb.ref('attempts') : eb('attempts', '+', 1),
