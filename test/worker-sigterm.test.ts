@@ -9,11 +9,13 @@ import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 describe.each(DIALECTS)('a worker process stopped with SIGTERM on %s (graceful stop)', (dialect) => {
   let t: TestApp;
   let sink: SmtpSink;
+  let child: ReturnType<typeof spawn> | null = null;
   beforeAll(async () => {
     sink = await startSmtpSink();
     t = await createTestApp(dialect);
   });
   afterAll(async () => {
+    child?.kill('SIGKILL'); // a failed run must not leave a worker behind
     await t?.close();
     await sink?.close();
   });
@@ -29,7 +31,7 @@ describe.each(DIALECTS)('a worker process stopped with SIGTERM on %s (graceful s
       TEGAMI_MASTER_KEY: t.deps.masterKey.toString('base64'), TEGAMI_TRANSPORT_KIND: 'smtp', TEGAMI_TRANSPORT_SMTP_HOST: '127.0.0.1',
       TEGAMI_TRANSPORT_SMTP_PORT: String(sink.port), TEGAMI_TRANSPORT_SMTP_REJECT_UNAUTHORIZED: 'false', TEGAMI_WORKER_BATCH_SIZE: '100',
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const deadline = Date.now() + 60_000;
     while (sink.messages.length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
