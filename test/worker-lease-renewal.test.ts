@@ -96,13 +96,11 @@ describe.each(DIALECTS)('a batch that outlasts its lease on %s', (dialect) => {
     for (const to of rcpts) await t.api('POST', '/v1/messages', { from: 'notice@example.com', to: [to], subject: 'x', text: 'y', category: 'transactional' });
     const worker = t.sending!.worker;
     const before = sink.messages.length;
-    const t0 = Date.now();
     const tick = worker.tick();
     while (sink.messages.length < before + 1) await new Promise((r) => setTimeout(r, 10));
     worker.beginStop();
     expect(await tick).toBe(N);
-    // One transmission was on the wire at the stop (concurrency 1): ~2 replies, not 10.
-    expect(Date.now() - t0).toBeLessThan(4 * REPLY_DELAY_MS);
+    // One transmission was on the wire at the stop (concurrency 1): it finished, no other started.
     const sent = sink.messages.slice(before).map((m) => m.rcptTo[0]);
     expect(sent.length).toBeGreaterThanOrEqual(1);
     expect(sent.length).toBeLessThanOrEqual(3);

@@ -37,7 +37,7 @@ export interface LeaseKeeperOptions {
  * pool became claimable by another lane or worker and went out twice.
  *
  * Each claim has its own lease token (worker.ts), so a renewal fences: a row another claim took
- * over after a real lapse (a database outage longer than half the lease) is not renewed, is
+ * over after its lease really ran out (the database away for most of a lease) is not renewed, is
  * reported lost and is not transmitted here. A renewal that fails leaves the lease as it was;
  * transmissions stop starting once less than half the lease is known to be left, and resume if
  * a renewal gets through in time.
