@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backoffMs } from '../src/send/runner.js';
+import { backoffMs, startLoop } from '../src/send/runner.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { isClaimOf } from '../src/send/worker.js';
 import { DIALECTS } from './helpers/dialects.js';
@@ -182,5 +182,20 @@ describe('retry back-off of the worker loops (issue 11)', () => {
     expect(backoffMs(50, 250, 10_000, () => 0.5)).toBe(10_000);
     expect(backoffMs(50, 250, 10_000, () => 0)).toBe(8000);
     expect(backoffMs(50, 250, 10_000, () => 1)).toBe(12_000);
+  });
+});
+
+describe('a busy loop and the event loop (issue 11)', () => {
+  it('lets timers and I/O run between busy ticks that resolve without I/O', async () => {
+    // A tick as on SQLite with nothing to transmit: all its promises are already resolved.
+    let ticks = 0;
+    let at = -1;
+    const immediate = new Promise<void>((r) => setImmediate(() => { at = ticks; r(); }));
+    const loop = startLoop('busy', async () => { ticks++; return ticks < 1000; }, { pollMs: 10_000, log: { warn() {}, error() {} } as never });
+    await immediate;
+    await loop.stop();
+    // Without the turn between ticks the callback waited for all 1,000.
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(5);
   });
 });

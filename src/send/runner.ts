@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 
 /** A loop that runs `tick` until stopped; busy ticks run back to back, idle ones wait `pollMs`. */
@@ -49,6 +50,11 @@ export function startLoop(name: string, tick: () => Promise<boolean>, opts: Loop
         if (failures) opts.log.warn({ loop: name, failures, outage_ms: Date.now() - failingSince }, 'loop recovered');
         failures = 0;
         if (!busy && !stopped) await sleep(opts.pollMs);
+        // Back to the event loop between busy ticks: on SQLite a tick that transmits nothing (a
+        // batch of suppressed or paused rows, the capture transport without render threads)
+        // resolves without I/O, and back-to-back ticks would hold the process's HTTP server,
+        // timers and other loops for as long as such work lasts.
+        else await nextTurn();
       } catch (err) {
         if (!failures) failingSince = Date.now();
         failures++;
