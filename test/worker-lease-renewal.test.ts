@@ -7,6 +7,7 @@ import { captureTransport } from '../src/transport/capture.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/dialects.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+import { waitFor } from './helpers/tegami-process.js';
 
 const LEASE_S = 5;
 const N = 10;
@@ -97,7 +98,7 @@ describe.each(DIALECTS)('a batch that outlasts its lease on %s', (dialect) => {
     const worker = t.sending!.worker;
     const before = sink.messages.length;
     const tick = worker.tick();
-    while (sink.messages.length < before + 1) await new Promise((r) => setTimeout(r, 10));
+    expect(await waitFor(async () => sink.messages.length > before, 10_000, 10)).toBe(true);
     worker.beginStop();
     expect(await tick).toBe(N);
     // One transmission was on the wire at the stop (concurrency 1): it finished, no other started.

@@ -31,9 +31,9 @@ export interface LeaseKeeperOptions {
 
 /**
  * A claimed batch's lease, renewed every quarter lease while the batch is in flight (issue 11:
- * one message per recipient; the webhook deliverer keeps its batches the same way). A batch may outlast its lease: the transport allows 60 s per SMTP
- * step, and a tarpitting or greylisting receiver spends them, so 200 messages at concurrency 20
- * can take longer than the 120 s lease. Without renewal the rows still waiting in the batch's
+ * one message per recipient; the webhook deliverer keeps its batches the same way). A batch may
+ * outlast its lease: the transport allows 60 s per SMTP step, and a tarpitting or greylisting
+ * receiver spends them, so 200 messages at concurrency 20 can take longer than the 120 s lease. Without renewal the rows still waiting in the batch's
  * pool became claimable by another lane or worker and went out twice.
  *
  * Each claim has its own lease token (worker.ts), so a renewal fences: a row another claim took

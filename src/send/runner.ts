@@ -49,12 +49,13 @@ export function startLoop(name: string, tick: () => Promise<boolean>, opts: Loop
         const busy = await tick();
         if (failures) opts.log.warn({ loop: name, failures, outage_ms: Date.now() - failingSince }, 'loop recovered');
         failures = 0;
-        if (!busy && !stopped) await sleep(opts.pollMs);
-        // Back to the event loop between busy ticks: on SQLite a tick that transmits nothing (a
-        // batch of suppressed or paused rows, the capture transport without render threads)
-        // resolves without I/O, and back-to-back ticks would hold the process's HTTP server,
-        // timers and other loops for as long as such work lasts.
-        else await nextTurn();
+        if (busy) {
+          // Back to the event loop between busy ticks: on SQLite a tick that transmits nothing (a
+          // batch of suppressed or paused rows, the capture transport without render threads)
+          // resolves without I/O, and back-to-back ticks would hold the process's HTTP server,
+          // timers and other loops for as long as such work lasts.
+          await nextTurn();
+        } else if (!stopped) await sleep(opts.pollMs);
       } catch (err) {
         if (!failures) failingSince = Date.now();
         failures++;
