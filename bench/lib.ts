@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
@@ -146,4 +147,29 @@ export async function seedSubscribers(db: Kysely<DB>, accountId: string, n: numb
       }))).execute();
     }
   }
+}
+
+/** A child's loop: RSA-2048 signatures (the worker's heaviest step) from epoch ms argv[1] to argv[2]; prints the count. */
+const SIGN_LOOP = `const c = require('node:crypto');
+const { privateKey } = c.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const [from, to] = process.argv.slice(1).map(Number);
+setTimeout(() => { let n = 0; const d = Buffer.alloc(64); while (Date.now() < to) { c.sign('sha256', d, privateKey); n++; } process.stdout.write(String(n)); }, from - Date.now());`;
+
+async function signLoops(k: number, seconds: number): Promise<number> {
+  const from = Date.now() + 1000;
+  const counts = await Promise.all(Array.from({ length: k }, () => new Promise<number>((resolve, reject) => {
+    execFile(process.execPath, ['-e', SIGN_LOOP, String(from), String(from + seconds * 1000)], (err, out) => (err ? reject(err) : resolve(Number(out))));
+  })));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * How much a second CPU-bound process adds on this machine: RSA signatures a second of two
+ * processes at once over one alone (2.0 = two whole cores; shared caches, SMT siblings or a
+ * host's other guests make it less). No program can scale past it across two processes.
+ */
+export async function cpuPairFactor(seconds = 3): Promise<{ alone: number; together: number; factor: number }> {
+  const alone = (await signLoops(1, seconds)) / seconds;
+  const together = (await signLoops(2, seconds)) / seconds;
+  return { alone, together, factor: together / alone };
 }
