@@ -33,10 +33,10 @@ export function complianceGuard(deps: Deps): SendGuard {
    * it is recorded, or when recording failed (`recorded` with no records); a batch keeps its
    * lease while it transmits (send/lease-keeper.ts), so its age says nothing about it.
    */
-  const inFlight = new Map<number, { keys: string[] }>();
+  const inFlight = new Map<number, string[]>();
   function inFlightByKey(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const e of inFlight.values()) for (const k of e.keys) out.set(k, (out.get(k) ?? 0) + 1);
+    for (const keys of inFlight.values()) for (const k of keys) out.set(k, (out.get(k) ?? 0) + 1);
     return out;
   }
 
@@ -115,7 +115,7 @@ export function complianceGuard(deps: Deps): SendGuard {
       for (const [k] of checks) left.set(k, left.get(k)! - 1);
       if (cap > 0) left.set(hourKey, (left.get(hourKey) ?? 0) - 1);
       const keys = [...checks.map(([k]) => k), ...(cap > 0 ? [hourKey] : [])];
-      if (keys.length) inFlight.set(Number(r.id), { keys });
+      if (keys.length) inFlight.set(Number(r.id), keys);
     }
     return out;
   }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
+import type { Db } from '../store/db.js';
+import { renewLeases } from '../store/leases.js';
 
 /** Keeps one claimed batch's lease while it transmits; see {@link keepLease}. */
 export interface LeaseKeeper {
@@ -110,4 +112,23 @@ export function keepLease(o: LeaseKeeperOptions): LeaseKeeper {
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Runs `work` on a batch just claimed under `token` in `table` (lease until `claimedAt + leaseMs`),
+ * keeping the batch's lease while it runs: the sending worker's and the webhook deliverer's claims.
+ */
+export async function withKeptLease<T>(
+  o: { store: Db; table: 'messages' | 'webhook_deliveries'; token: string; ids: number[]; claimedAt: number; leaseMs: number; clock: Clock; log: Pick<Logger, 'warn'> },
+  work: (keeper: LeaseKeeper) => Promise<T>,
+): Promise<T> {
+  const keeper = keepLease({
+    ids: o.ids, until: o.claimedAt + o.leaseMs, leaseMs: o.leaseMs, clock: o.clock, log: o.log,
+    renew: (ids, until) => renewLeases(o.store, o.table, o.token, ids, until),
+  });
+  try {
+    return await work(keeper);
+  } finally {
+    keeper.stop();
+  }
 }

@@ -2,11 +2,10 @@ import type { Deps } from '../app/deps.js';
 import { isTegamiError } from '../domain/errors.js';
 import type { SendCollaborators } from '../core/send-collaborators.js';
 import { campaignsRepo } from '../store/campaigns-repo.js';
-import { renewLeases } from '../store/leases.js';
 import { messagesRepo, notAnAttempt, type AttemptRecord, type MessageRow } from '../store/messages-repo.js';
 import type { DeliveryResult, Transport } from '../transport/types.js';
 import { localRetryDelayMs, nextAttemptDelayMs, retriesExhausted } from './backoff.js';
-import { keepLease, type LeaseKeeper } from './lease-keeper.js';
+import { withKeptLease, type LeaseKeeper } from './lease-keeper.js';
 import type { MessageBuilder } from './message-builder.js';
 import { runPool } from './pool.js';
 import type { BounceOutcome } from '../core/bounces.js';
@@ -175,16 +174,9 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
       if (!claimed.length) return 0;
       stats.claimed += claimed.length;
       unrecorded.add(token);
-      const keeper = keepLease({
-        ids: claimed.map((r) => Number(r.id)), until: claimedAt + leaseMs, leaseMs, clock: deps.clock, log: deps.log,
-        renew: (ids, until) => renewLeases(deps.store, 'messages', token, ids, until),
-      });
-      try {
-        await processBatch(token, claimed, keeper);
-        unrecorded.delete(token);
-      } finally {
-        keeper.stop();
-      }
+      await withKeptLease({ store: deps.store, table: 'messages', token, ids: claimed.map((r) => Number(r.id)), claimedAt, leaseMs, clock: deps.clock, log: deps.log },
+        (keeper) => processBatch(token, claimed, keeper));
+      unrecorded.delete(token);
       return claimed.length;
     },
     /**
@@ -235,13 +227,19 @@ export function createWorker(deps: Deps, collab: SendCollaborators, builder: Mes
     // A row is not transmitted once the worker is stopping, or when its lease was lost or ran out.
     const results = await runPool(toSend, concurrency, async (row) => (!stopping && (await keeper.mayStart(Number(row.id))) ? transmit(row) : null));
     const now = deps.clock.now();
-    const sent = toSend.filter((_, i) => results[i] !== null);
-    const delivered = results.filter((r): r is DeliveryResult => r !== null);
-    sent.forEach((row, i) => records.push(outcome(row, delivered[i], now)));
-    // Rows not transmitted and still this claim's go back to the queue now (another claim's are its own).
-    for (const [i, row] of toSend.entries()) {
-      if (results[i] === null && !keeper.lost.has(Number(row.id))) records.push({ id: row.id, status: 'released', reason: null, lastReply: null, event: null });
-    }
+    const sent: MessageRow[] = [];
+    const delivered: DeliveryResult[] = [];
+    toSend.forEach((row, i) => {
+      const result = results[i];
+      if (result) {
+        sent.push(row);
+        delivered.push(result);
+        records.push(outcome(row, result, now));
+      } else if (!keeper.lost.has(Number(row.id))) {
+        // Not transmitted and still this claim's: back to the queue now (another claim's are its own).
+        records.push({ id: row.id, status: 'released', reason: null, lastReply: null, event: null });
+      }
+    });
     try {
       await recordWithRetry(token, now, records, () => keeper.lost.size === claimed.length);
     } catch (err) {

@@ -1,9 +1,8 @@
 import type { Deps } from '../app/deps.js';
 import { raiseAlert } from '../core/alerts.js';
 import { decryptSecret } from '../domain/secrets.js';
-import { keepLease } from '../send/lease-keeper.js';
+import { withKeptLease } from '../send/lease-keeper.js';
 import { runPool } from '../send/pool.js';
-import { renewLeases } from '../store/leases.js';
 import { webhooksRepo, type DeliveryRow, type EndpointRow } from '../store/webhooks-repo.js';
 import { nextRetryAt } from './backoff.js';
 import { postWebhook, type PostResult } from './http-post.js';
@@ -83,11 +82,7 @@ export function createDeliverer(deps: Deps, opts: { owner: string; lookup: Looku
       if (!claimed.length) return 0;
       // The batch keeps its lease while slow endpoints answer (up to timeoutMs each): without it,
       // deliveries still waiting in the pool were claimed by another worker and sent twice.
-      const keeper = keepLease({
-        ids: claimed.map((d) => Number(d.id)), until: claimedAt + leaseMs, leaseMs, clock: deps.clock, log,
-        renew: (ids, until) => renewLeases(deps.store, 'webhook_deliveries', opts.owner, ids, until),
-      });
-      try {
+      await withKeptLease({ store: deps.store, table: 'webhook_deliveries', token: opts.owner, ids: claimed.map((d) => Number(d.id)), claimedAt, leaseMs, clock: deps.clock, log }, async (keeper) => {
         const eps = new Map((await repo.endpointsByIds([...new Set(claimed.map((d) => d.endpoint_id))])).map((e) => [e.id, e]));
         await runPool(claimed, cfg.concurrency, async (d) => {
           if (!(await keeper.mayStart(Number(d.id)))) return;
@@ -97,9 +92,7 @@ export function createDeliverer(deps: Deps, opts: { owner: string; lookup: Looku
           });
           keeper.done(Number(d.id));
         });
-      } finally {
-        keeper.stop();
-      }
+      });
       return claimed.length;
     },
   };
